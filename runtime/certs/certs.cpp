@@ -1,0 +1,1 @@
+#include "runtime/certs/certs.hpp"

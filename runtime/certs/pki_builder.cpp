@@ -1,0 +1,1 @@
+#include "runtime/certs/pki_builder.hpp"

@@ -1,0 +1,1 @@
+#include "runtime/cms/cms.hpp"
