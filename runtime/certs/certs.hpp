@@ -4,6 +4,7 @@
 // checks return a value with a reason instead of throwing.
 #pragma once
 
+#include <botan/asn1_obj.h>
 #include <botan/pk_keys.h>
 #include <botan/x509cert.h>
 
@@ -35,6 +36,12 @@ validity check_validity(const Botan::X509_Certificate& certificate, time_point n
 
 time_point not_before(const Botan::X509_Certificate& certificate);
 time_point not_after(const Botan::X509_Certificate& certificate);
+
+/// Converts a time to the ASN.1 form RFC 5280 4.1.2.5 and RFC 5652 11.3 prescribe:
+/// UTCTime for the years 1950 through 2049, GeneralizedTime otherwise, both in
+/// whole seconds with a "Z" suffix. Sub-second parts are dropped. Throws
+/// router_error for years before 1950, which Botan 2.19 cannot encode.
+Botan::X509_Time to_asn1_time(time_point time);
 
 /// Returns the SHA-256 fingerprint of the DER certificate as lower-case hex.
 std::string fingerprint_sha256(const Botan::X509_Certificate& certificate);
