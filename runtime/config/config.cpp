@@ -1,0 +1,307 @@
+#include "runtime/config/config.hpp"
+
+#include "runtime/certs/certs.hpp"
+#include "runtime/common/error.hpp"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace router::config {
+
+namespace {
+
+/// Collects the first protobuf text-format parse error with its position.
+class parse_error_collector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
+    if (!first_error_.empty())
+      return;
+    first_error_ = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " + message;
+  }
+
+  const std::string& first_error() const { return first_error_; }
+
+ private:
+  std::string first_error_;
+};
+
+/// Builds error messages of the form "FILE: ENTRY: field 'F': PROBLEM".
+class error_context {
+ public:
+  explicit error_context(std::filesystem::path file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const std::string& entry, const std::string& field, const std::string& problem) const {
+    std::string message = file_.string() + ": ";
+    if (!entry.empty())
+      message += entry + ": ";
+    if (!field.empty())
+      message += "field '" + field + "': ";
+    throw config_error(message + problem);
+  }
+
+ private:
+  std::filesystem::path file_;
+};
+
+std::string resolve_path(const std::filesystem::path& base, const std::string& path) {
+  if (path.empty())
+    return path;
+  const std::filesystem::path candidate(path);
+  if (candidate.is_absolute())
+    return candidate.lexically_normal().string();
+  return (base / candidate).lexically_normal().string();
+}
+
+bool is_valid_entry_id(const std::string& id) {
+  if (id.empty() || id.size() > 64)
+    return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::string entry_label(int index, const address_entry& entry) {
+  std::string label = "address_book[" + std::to_string(index) + "]";
+  if (!entry.id().empty())
+    label += " (id '" + entry.id() + "')";
+  return label;
+}
+
+/// Loads a certificate, turning a load failure into a config error for `entry`/`field`.
+Botan::X509_Certificate load_certificate_for(const error_context& errors, const std::string& entry,
+                                             const std::string& field, const std::string& path) {
+  try {
+    return certs::load_certificate(path);
+  } catch (const router_error& e) {
+    errors.fail(entry, field, e.what());
+  }
+}
+
+void validate_address_book(const error_context& errors, loaded_config& loaded) {
+  std::set<std::string> seen_ids;
+  const auto& book = loaded.settings.address_book();
+
+  for (int i = 0; i < book.size(); ++i) {
+    const address_entry& entry = book.Get(i);
+    const std::string label = entry_label(i, entry);
+
+    if (!is_valid_entry_id(entry.id()))
+      errors.fail(label, "id", "'" + entry.id() +
+                                   "' is not a valid id; use 1-64 letters, digits, '-', '_' or '.'");
+    if (!seen_ids.insert(entry.id()).second)
+      errors.fail(label, "id", "duplicate id '" + entry.id() + "'; every address-book id must be unique");
+    if (!is_valid_address(entry.address()))
+      errors.fail(label, "address", "'" + entry.address() + "' is not a valid e-mail address (user@example.com)");
+    if (entry.kind() == DESTINATION_KIND_UNSPECIFIED)
+      errors.fail(label, "kind", "missing; set kind: EMAIL or kind: INTERNET_FAX");
+
+    if (entry.certificate_file().empty())
+      continue;
+
+    const Botan::X509_Certificate certificate =
+        load_certificate_for(errors, label, "certificate_file", entry.certificate_file());
+    loaded.certificate_index[entry.id()] = policy::certificate_info{
+        entry.certificate_file(), certs::not_before(certificate), certs::not_after(certificate)};
+    loaded.destination_certificates.emplace(entry.id(), certificate);
+  }
+}
+
+void validate_functions(const error_context& errors, const router_config& settings) {
+  std::set<int> seen;
+  for (int i = 0; i < settings.functions_size(); ++i) {
+    const function_setting& setting = settings.functions(i);
+    const std::string label = "functions[" + std::to_string(i) + "]";
+
+    if (setting.function() == SOURCE_FUNCTION_UNSPECIFIED)
+      errors.fail(label, "function", "missing; name one of STANDARD_ADDRESS, EMAIL_TX_RESULTS, "
+                                     "FOLDER_TRANSFER_RESULT_REPORT, STORE, PERSONAL_BOX, TRANSFER_BOX, "
+                                     "FORWARDING, SMTP_RECEPTION");
+    if (!seen.insert(setting.function()).second)
+      errors.fail(label, "function", "duplicate settings for " + function_name(setting.function()) +
+                                         "; keep one entry per function");
+  }
+}
+
+bool any_function_signs(const router_config& settings) {
+  return std::any_of(settings.functions().begin(), settings.functions().end(),
+                     [](const function_setting& setting) { return setting.sign(); });
+}
+
+void validate_device(const error_context& errors, loaded_config& loaded) {
+  const device_identity& device = loaded.settings.device();
+
+  if (!is_valid_address(device.sender_address()))
+    errors.fail("device", "sender_address",
+                "'" + device.sender_address() + "' is not a valid e-mail address; set the device's From address");
+  if (!device.admin_address().empty() && !is_valid_address(device.admin_address()))
+    errors.fail("device", "admin_address", "'" + device.admin_address() + "' is not a valid e-mail address");
+
+  const bool must_sign = loaded.settings.signature_mode() == USE_ALWAYS || any_function_signs(loaded.settings);
+  if (device.certificate_file().empty()) {
+    if (must_sign)
+      errors.fail("device", "certificate_file",
+                  "missing, but messages are to be signed; set the device signing certificate or turn signing off");
+    if (!device.private_key_file().empty())
+      errors.fail("device", "certificate_file", "missing although private_key_file is set; set both or neither");
+    return;
+  }
+  if (device.private_key_file().empty())
+    errors.fail("device", "private_key_file", "missing; the signing certificate needs its private key");
+
+  loaded.device_certificate = load_certificate_for(errors, "device", "certificate_file", device.certificate_file());
+  try {
+    loaded.device_key = certs::load_private_key(device.private_key_file());
+  } catch (const router_error& e) {
+    errors.fail("device", "private_key_file", e.what());
+  }
+  if (!certs::key_matches_certificate(*loaded.device_key, *loaded.device_certificate))
+    errors.fail("device", "private_key_file",
+                "the key in " + device.private_key_file() + " does not belong to the certificate in " +
+                    device.certificate_file() + "; configure the matching pair");
+
+  for (int i = 0; i < device.chain_files_size(); ++i) {
+    const std::string field = "chain_files[" + std::to_string(i) + "]";
+    try {
+      for (auto& certificate : certs::load_certificates(device.chain_files(i)))
+        loaded.device_chain.push_back(std::move(certificate));
+    } catch (const router_error& e) {
+      errors.fail("device", field, e.what());
+    }
+  }
+}
+
+void validate_trust(const error_context& errors, loaded_config& loaded) {
+  const auto& files = loaded.settings.trust_anchor_files();
+  for (int i = 0; i < files.size(); ++i) {
+    try {
+      for (auto& certificate : certs::load_certificates(files.Get(i)))
+        loaded.trust_anchors.push_back(std::move(certificate));
+    } catch (const router_error& e) {
+      errors.fail("", "trust_anchor_files[" + std::to_string(i) + "]", e.what());
+    }
+  }
+}
+
+void validate_delivery(const error_context& errors, const router_config& settings) {
+  const delivery_target& delivery = settings.delivery();
+  switch (delivery.target_case()) {
+    case delivery_target::kOutbox:
+      if (delivery.outbox().directory().empty())
+        errors.fail("delivery", "outbox.directory", "missing; name the Maildir outbox folder");
+      return;
+    case delivery_target::kSmtpRelay:
+      if (delivery.smtp_relay().host().empty())
+        errors.fail("delivery", "smtp_relay.host", "missing; name the relay host");
+      if (delivery.smtp_relay().port() == 0 || delivery.smtp_relay().port() > 65535)
+        errors.fail("delivery", "smtp_relay.port",
+                    std::to_string(delivery.smtp_relay().port()) + " is not a TCP port; use 1-65535");
+      return;
+    case delivery_target::TARGET_NOT_SET:
+      errors.fail("delivery", "", "missing; set delivery { outbox { directory: \"...\" } } or "
+                                  "delivery { smtp_relay { host: \"...\" port: 25 } }");
+  }
+}
+
+/// Makes every file path in the settings absolute, relative to `base`.
+void resolve_paths(router_config& settings, const std::filesystem::path& base) {
+  for (auto& entry : *settings.mutable_address_book())
+    entry.set_certificate_file(resolve_path(base, entry.certificate_file()));
+
+  device_identity& device = *settings.mutable_device();
+  device.set_certificate_file(resolve_path(base, device.certificate_file()));
+  device.set_private_key_file(resolve_path(base, device.private_key_file()));
+  for (auto& chain_file : *device.mutable_chain_files())
+    chain_file = resolve_path(base, chain_file);
+
+  for (auto& anchor : *settings.mutable_trust_anchor_files())
+    anchor = resolve_path(base, anchor);
+
+  if (settings.delivery().has_outbox()) {
+    auto& outbox = *settings.mutable_delivery()->mutable_outbox();
+    outbox.set_directory(resolve_path(base, outbox.directory()));
+  }
+}
+
+} // namespace
+
+const address_entry* loaded_config::find_entry(const std::string& id) const {
+  for (const auto& entry : settings.address_book()) {
+    if (entry.id() == id)
+      return &entry;
+  }
+  return nullptr;
+}
+
+loaded_config load_config_text(const std::string& text, const std::filesystem::path& file) {
+  const error_context errors(file);
+  loaded_config loaded;
+  loaded.source_file = file;
+
+  google::protobuf::TextFormat::Parser parser;
+  parse_error_collector collector;
+  parser.RecordErrorsTo(&collector);
+  if (!parser.ParseFromString(text, &loaded.settings))
+    errors.fail("", "", "invalid config syntax at " + collector.first_error());
+
+  resolve_paths(loaded.settings, file.parent_path());
+
+  if (loaded.settings.crypto_workers() > 256)
+    errors.fail("", "crypto_workers", std::to_string(loaded.settings.crypto_workers()) +
+                                          " is too many; use 0 (one per core) to 256");
+  validate_address_book(errors, loaded);
+  validate_functions(errors, loaded.settings);
+  validate_device(errors, loaded);
+  validate_trust(errors, loaded);
+  validate_delivery(errors, loaded.settings);
+  return loaded;
+}
+
+loaded_config load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw config_error(file.string() + ": cannot open the config file; check the path and its permissions");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_config_text(text.str(), std::filesystem::absolute(file));
+}
+
+std::string function_name(source_function function) {
+  return source_function_Name(function);
+}
+
+std::optional<source_function> parse_function_name(const std::string& name) {
+  std::string upper = name;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) {
+    return c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  });
+  source_function function = SOURCE_FUNCTION_UNSPECIFIED;
+  if (!source_function_Parse(upper, &function) || function == SOURCE_FUNCTION_UNSPECIFIED)
+    return std::nullopt;
+  return function;
+}
+
+bool is_valid_address(const std::string& address) {
+  const auto at = address.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= address.size())
+    return false;
+  if (address.find('@', at + 1) != std::string::npos || address.size() > 254)
+    return false;
+
+  const bool clean = std::none_of(address.begin(), address.end(), [](unsigned char c) {
+    return c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"';
+  });
+  if (!clean)
+    return false;
+
+  const std::string domain = address.substr(at + 1);
+  return domain.find('.') != std::string::npos && domain.front() != '.' && domain.back() != '.' &&
+         domain.find("..") == std::string::npos;
+}
+
+} // namespace router::config
