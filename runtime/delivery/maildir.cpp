@@ -1,0 +1,94 @@
+#include "runtime/delivery/maildir.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace router::delivery {
+
+namespace {
+
+std::string safe_name_part(const std::string& text) {
+  std::string safe;
+  for (unsigned char c : text)
+    safe += (std::isalnum(c) != 0 || c == '-' || c == '_') ? static_cast<char>(c) : '_';
+  return safe.substr(0, 64);
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  size_t written = 0;
+  while (written < data.size()) {
+    const ssize_t count = ::write(fd, data.data() + written, data.size() - written);
+    if (count < 0 && errno == EINTR)
+      continue;
+    if (count < 0)
+      throw delivery_error("cannot write " + path + ": " + std::strerror(errno), true);
+    written += static_cast<size_t>(count);
+  }
+}
+
+void sync_directory(const std::filesystem::path& directory) {
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0)
+    return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+} // namespace
+
+maildir_outbox::maildir_outbox(std::filesystem::path directory) : directory_(std::move(directory)) {
+  std::error_code error;
+  for (const char* sub : {"tmp", "new", "cur"}) {
+    std::filesystem::create_directories(directory_ / sub, error);
+    if (error)
+      throw delivery_error("cannot create outbox folder " + (directory_ / sub).string() + ": " +
+                               error.message() + "; check the path and its permissions",
+                           false);
+  }
+}
+
+std::string maildir_outbox::unique_name(const envelope& message) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  return std::to_string(micros) + ".P" + std::to_string(::getpid()) + "Q" + std::to_string(++sequence_) + "." +
+         safe_name_part(message.job_id) + "-" + std::to_string(message.index) + ".eml";
+}
+
+receipt maildir_outbox::deliver(const envelope& message) {
+  const std::string name = unique_name(message);
+  const std::filesystem::path temporary = directory_ / "tmp" / name;
+  const std::filesystem::path final_path = directory_ / "new" / name;
+
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0)
+    throw delivery_error("cannot create " + temporary.string() + ": " + std::strerror(errno), true);
+  try {
+    write_all(fd, message.message, temporary.string());
+    if (::fsync(fd) != 0)
+      throw delivery_error("cannot flush " + temporary.string() + ": " + std::strerror(errno), true);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    throw;
+  }
+  ::close(fd);
+
+  if (::rename(temporary.c_str(), final_path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(temporary.c_str());
+    throw delivery_error("cannot move " + temporary.string() + " into " + final_path.string() + ": " + reason,
+                         true);
+  }
+  sync_directory(directory_ / "new");
+  return receipt{final_path.string(), ""};
+}
+
+std::string maildir_outbox::describe() const {
+  return "outbox " + directory_.string();
+}
+
+} // namespace router::delivery

@@ -1,0 +1,26 @@
+// Maildir outbox: each message is written to DIR/tmp, flushed to disk and
+// renamed into DIR/new as <unique>.eml, so a reader never sees half a message.
+#pragma once
+
+#include "runtime/delivery/delivery.hpp"
+
+#include <filesystem>
+
+namespace router::delivery {
+
+class maildir_outbox : public deliverer {
+ public:
+  /// Creates DIR, DIR/tmp, DIR/new and DIR/cur when missing; throws delivery_error.
+  explicit maildir_outbox(std::filesystem::path directory);
+
+  receipt deliver(const envelope& message) override;
+  std::string describe() const override;
+
+ private:
+  std::string unique_name(const envelope& message);
+
+  std::filesystem::path directory_;
+  unsigned long sequence_ = 0;
+};
+
+} // namespace router::delivery
