@@ -1,0 +1,252 @@
+#include "runtime/compose/compose.hpp"
+
+#include "runtime/certs/certs.hpp"
+#include "runtime/cms/cms.hpp"
+#include "runtime/common/error.hpp"
+#include "runtime/mime/mime.hpp"
+
+#include <botan/hex.h>
+
+namespace router::compose {
+
+namespace {
+
+using messages::built_message;
+using messages::destination_plan;
+using messages::reason_code;
+
+std::string random_hex(Botan::RandomNumberGenerator& rng, size_t bytes) {
+  return Botan::hex_encode(rng.random_vec(bytes), false);
+}
+
+std::string domain_of(const std::string& address) {
+  const auto at = address.rfind('@');
+  return at == std::string::npos ? "localhost" : address.substr(at + 1);
+}
+
+int64_t unix_seconds(time_point now) {
+  return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+}
+
+cms::digest_algorithm digest_of(const config::algorithm_settings& settings) {
+  switch (settings.digest()) {
+    case config::SHA384:
+      return cms::digest_algorithm::sha384;
+    case config::SHA512:
+      return cms::digest_algorithm::sha512;
+    default:
+      return cms::digest_algorithm::sha256;
+  }
+}
+
+cms::content_cipher cipher_of(const config::algorithm_settings& settings) {
+  switch (settings.content_cipher()) {
+    case config::AES128_CBC:
+      return cms::content_cipher::aes128_cbc;
+    case config::AES192_CBC:
+      return cms::content_cipher::aes192_cbc;
+    case config::AES128_GCM:
+      return cms::content_cipher::aes128_gcm;
+    case config::AES256_GCM:
+      return cms::content_cipher::aes256_gcm;
+    default:
+      return cms::content_cipher::aes256_cbc;
+  }
+}
+
+cms::key_transport transport_of(const config::algorithm_settings& settings) {
+  return settings.key_transport() == config::RSA_OAEP_SHA256 ? cms::key_transport::rsa_oaep_sha256
+                                                              : cms::key_transport::rsa_pkcs1v15;
+}
+
+built_message failure(built_message message, reason_code reason, const std::string& detail) {
+  message.clear_message();
+  message.set_planned_outcome(reason == messages::UNKNOWN_DESTINATION || reason == messages::SIGNATURE_NOT_AVAILABLE ||
+                                      reason == messages::INVALID_JOB
+                                  ? messages::REJECTED
+                                  : messages::FAILED);
+  message.set_reason(reason);
+  message.set_detail(detail);
+  return message;
+}
+
+/// Returns the reason a certificate cannot be used at `now`, or REASON_NONE.
+reason_code validity_reason(const Botan::X509_Certificate& certificate, time_point now) {
+  switch (certs::check_validity(certificate, now)) {
+    case certs::validity::expired:
+      return messages::CERTIFICATE_EXPIRED;
+    case certs::validity::not_yet_valid:
+      return messages::CERTIFICATE_NOT_YET_VALID;
+    case certs::validity::valid:
+      break;
+  }
+  return messages::REASON_NONE;
+}
+
+/// Returns the reason the device identity cannot sign at `now`, or REASON_NONE.
+reason_code device_signing_reason(const config::loaded_config& config, time_point now, std::string& detail) {
+  if (!config.device_certificate || !config.device_key) {
+    detail = "no device signing certificate is configured; set device.certificate_file and private_key_file";
+    return messages::DEVICE_CERTIFICATE_UNUSABLE;
+  }
+  if (validity_reason(*config.device_certificate, now) != messages::REASON_NONE) {
+    detail = "the device signing certificate is not valid now (valid " +
+             config.device_certificate->not_before().readable_string() + " to " +
+             config.device_certificate->not_after().readable_string() + "); install a current one";
+    return messages::DEVICE_CERTIFICATE_UNUSABLE;
+  }
+  return messages::REASON_NONE;
+}
+
+std::string sign_entity(const config::loaded_config& config, const std::string& entity, time_point now,
+                        Botan::RandomNumberGenerator& rng) {
+  cms::signer_identity signer;
+  signer.certificate = &*config.device_certificate;
+  signer.private_key = config.device_key.get();
+  signer.intermediates = config.device_chain;
+
+  cms::signing_options options;
+  options.digest = digest_of(config.settings.algorithms());
+  options.detached = true;
+  options.signing_time = now;
+
+  const std::vector<uint8_t> content(entity.begin(), entity.end());
+  const auto signature = cms::sign(content, signer, options, rng);
+  return mime::build_signed_entity(entity, signature, cms::micalg_name(options.digest),
+                                   "=_signed_" + random_hex(rng, 12));
+}
+
+std::string encrypt_entity(const config::loaded_config& config, const std::string& entity,
+                           const Botan::X509_Certificate& certificate, Botan::RandomNumberGenerator& rng) {
+  const cms::content_cipher cipher = cipher_of(config.settings.algorithms());
+  const std::vector<cms::recipient> recipients{{&certificate, transport_of(config.settings.algorithms())}};
+  const std::vector<uint8_t> content(entity.begin(), entity.end());
+  const auto envelope = cms::encrypt(content, recipients, cipher, rng);
+  return mime::build_pkcs7_mime_entity(envelope,
+                                       cms::is_authenticated(cipher) ? "authEnveloped-data" : "enveloped-data");
+}
+
+std::vector<mime::attachment> attachments_of(const messages::job_request& job) {
+  std::vector<mime::attachment> attachments;
+  for (const auto& source : job.attachments())
+    attachments.push_back({source.filename(), source.content_type(), {source.data().begin(), source.data().end()}});
+  return attachments;
+}
+
+mime::message_headers headers_for(const config::loaded_config& config, const std::string& to,
+                                  const std::string& subject, const std::string& job_id, time_point now,
+                                  Botan::RandomNumberGenerator& rng) {
+  const std::string& sender = config.settings.device().sender_address();
+  mime::message_headers headers;
+  headers.from = sender;
+  headers.to = {to};
+  headers.subject = subject;
+  headers.date = mime::format_date(unix_seconds(now));
+  std::string safe_job;
+  for (unsigned char c : job_id)
+    safe_job += (std::isalnum(c) != 0 || c == '-') ? static_cast<char>(c) : '_';
+  headers.message_id = "<" + random_hex(rng, 12) + "." + safe_job.substr(0, 40) + "@" + domain_of(sender) + ">";
+  return headers;
+}
+
+} // namespace
+
+messages::outcome planned_outcome(const destination_plan& plan) {
+  if (plan.encrypt())
+    return plan.sign() ? messages::SENT_ENCRYPTED_SIGNED : messages::SENT_ENCRYPTED;
+  return plan.sign() ? messages::SENT_SIGNED : messages::SENT_PLAIN;
+}
+
+built_message build_for_destination(const config::loaded_config& config, const messages::job_request& job,
+                                    const destination_plan& plan, time_point now,
+                                    Botan::RandomNumberGenerator& rng) {
+  built_message message;
+  message.set_job_id(job.job_id());
+  message.set_index(plan.index());
+  message.set_destination_count(static_cast<uint32_t>(job.destinations_size()));
+  message.set_destination_id(plan.destination_id());
+  message.set_address(plan.address());
+  message.set_envelope_from(config.settings.device().sender_address());
+
+  if (plan.action() != messages::SEND)
+    return failure(message, plan.reason(), plan.detail());
+
+  // Judge the certificates at build time: they may have expired while the job waited.
+  const Botan::X509_Certificate* recipient = nullptr;
+  if (plan.encrypt()) {
+    const auto found = config.destination_certificates.find(plan.destination_id());
+    if (found == config.destination_certificates.end())
+      return failure(message, messages::NO_CERTIFICATE,
+                     "destination '" + plan.address() + "' has no certificate registered; register one");
+    recipient = &found->second;
+    const reason_code reason = validity_reason(*recipient, now);
+    if (reason != messages::REASON_NONE)
+      return failure(message, reason,
+                     "certificate of '" + plan.address() + "' is valid only from " +
+                         recipient->not_before().readable_string() + " to " +
+                         recipient->not_after().readable_string() + "; register a current certificate");
+  }
+  if (plan.sign()) {
+    std::string detail;
+    const reason_code reason = device_signing_reason(config, now, detail);
+    if (reason != messages::REASON_NONE)
+      return failure(message, reason, detail);
+  }
+
+  try {
+    std::string entity =
+        mime::build_document_entity(job.body_text(), attachments_of(job), "=_mixed_" + random_hex(rng, 12));
+    if (plan.sign())
+      entity = sign_entity(config, entity, now, rng);
+    if (plan.encrypt())
+      entity = encrypt_entity(config, entity, *recipient, rng);
+
+    const auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
+    message.set_message(mime::build_message(headers, entity));
+    message.set_planned_outcome(planned_outcome(plan));
+    return message;
+  } catch (const std::exception& e) {
+    return failure(message, messages::BUILD_FAILED, std::string("cannot build the message: ") + e.what());
+  }
+}
+
+built_message build_certificate_notice(const config::loaded_config& config, const messages::job_request& job,
+                                       const std::vector<messages::destination_result>& failed, time_point now,
+                                       Botan::RandomNumberGenerator& rng) {
+  built_message message;
+  const std::string& target = !job.originator().empty() ? job.originator() : job.end_receiver();
+  if (target.empty() || failed.empty())
+    return message;
+
+  message.set_job_id(job.job_id() + "-notice");
+  message.set_destination_count(1);
+  message.set_address(target);
+  message.set_envelope_from(config.settings.device().sender_address());
+
+  std::string body = "The device could not send job " + job.job_id() + " to " + std::to_string(failed.size()) +
+                     " destination(s), because their certificates cannot be used.\n"
+                     "The document was not sent to these destinations and is not attached to this notice.\n\n";
+  for (const auto& result : failed)
+    body += "- " + result.address() + ": " + messages::reason_code_Name(result.reason()) + "\n";
+  body += "\nAsk the administrator to register a current certificate for each destination.\n";
+
+  try {
+    std::string entity = mime::build_document_entity(body, {}, "=_notice_" + random_hex(rng, 12));
+    std::string detail;
+    const bool sign = config.settings.signature_mode() == config::USE_ALWAYS &&
+                      device_signing_reason(config, now, detail) == messages::REASON_NONE;
+    if (sign)
+      entity = sign_entity(config, entity, now, rng);
+
+    const auto headers =
+        headers_for(config, target, "Delivery failure: certificate problem for job " + job.job_id(),
+                    job.job_id(), now, rng);
+    message.set_message(mime::build_message(headers, entity));
+    message.set_planned_outcome(sign ? messages::SENT_SIGNED : messages::SENT_PLAIN);
+  } catch (const std::exception& e) {
+    return failure(message, messages::BUILD_FAILED, std::string("cannot build the notice: ") + e.what());
+  }
+  return message;
+}
+
+} // namespace router::compose

@@ -1,0 +1,40 @@
+// Builds the message for one destination: the document entity, then the
+// signature, then the envelope, as the destination plan says.
+//
+// The recipient and device certificates are judged again here, at build time,
+// so a certificate that expired while its job waited is caught. Failures come
+// back as a built_message with a reason, never as an exception.
+#pragma once
+
+#include "messages.pb.h"
+#include "runtime/config/config.hpp"
+
+#include <botan/rng.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace router::compose {
+
+using time_point = std::chrono::system_clock::time_point;
+
+/// Builds the S/MIME message for one planned destination of a job.
+messages::built_message build_for_destination(const config::loaded_config& config,
+                                              const messages::job_request& job,
+                                              const messages::destination_plan& plan, time_point now,
+                                              Botan::RandomNumberGenerator& rng);
+
+/// Builds the error notice sent when destinations of a forwarded or routed job
+/// could not be sent because of their certificates. The notice names the job and
+/// each failed destination with its reason, and never contains the document.
+/// Returns an empty message when the job names neither originator nor end receiver.
+messages::built_message build_certificate_notice(const config::loaded_config& config,
+                                                 const messages::job_request& job,
+                                                 const std::vector<messages::destination_result>& failed,
+                                                 time_point now, Botan::RandomNumberGenerator& rng);
+
+/// Returns the outcome a successful send of this plan has.
+messages::outcome planned_outcome(const messages::destination_plan& plan);
+
+} // namespace router::compose
