@@ -1,0 +1,38 @@
+// The router's actors and how they are spawned.
+//
+//   source actor (one per function) -> crypto-worker pool -> delivery actor
+//                                    \-> notification actor (certificate notices)
+//
+// Each handler catches every exception it can meet and turns it into a reason
+// code, because an exception escaping a CAF 0.17 handler ends the actor.
+#pragma once
+
+#include "actors/context.hpp"
+#include "actors/message_types.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include <string>
+
+namespace router::actors {
+
+/// Handles build_request -> built_message: certificate checks at build time,
+/// signing and encryption. Stateless but for its random source.
+caf::actor spawn_crypto_pool(caf::actor_system& system, context_ptr context, size_t workers);
+
+/// Handles built_message -> destination_result. Delivers the messages of one job
+/// one by one in destination order, whatever order they arrive in.
+caf::actor spawn_delivery(caf::actor_system& system, context_ptr context);
+
+/// Handles certificate_notice_request -> bool (whether a notice went out).
+caf::actor spawn_notifier(caf::actor_system& system, context_ptr context, caf::actor delivery);
+
+/// Handles job_request -> job_result for one source function (or the two report
+/// functions together): plans the job, fans its destinations out to the crypto
+/// pool, collects the results and asks for a certificate notice when one is due.
+caf::actor spawn_source(caf::actor_system& system, context_ptr context, std::string name, caf::actor crypto_pool,
+                        caf::actor delivery, caf::actor notifier);
+
+} // namespace router::actors

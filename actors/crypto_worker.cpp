@@ -1,0 +1,43 @@
+// Crypto worker: builds the S/MIME message for one destination.
+#include "actors/actors.hpp"
+
+#include "runtime/compose/compose.hpp"
+#include "runtime/log/log.hpp"
+
+#include <botan/auto_rng.h>
+#include <caf/actor_pool.hpp>
+#include <caf/stateful_actor.hpp>
+
+namespace router::actors {
+
+namespace {
+
+struct crypto_worker_state {
+  Botan::AutoSeeded_RNG rng;  // one per worker: Botan RNGs are not shared between threads here
+};
+
+caf::behavior crypto_worker(caf::stateful_actor<crypto_worker_state>* self, context_ptr context) {
+  return {
+      [self, context](messages::build_request& request) -> messages::built_message {
+        context->stats->count_handled("crypto_worker");
+        const auto& plan = request.destination();
+        auto built = compose::build_for_destination(*context->config, request.job(), plan, context->clock(),
+                                                    self->state.rng);
+        if (built.reason() != messages::REASON_NONE) {
+          context->stats->count_failure("crypto_worker", messages::reason_code_Name(built.reason()));
+          log::logger()->warn("job {} destination {} ({}): not built: {}: {}", built.job_id(), built.index(),
+                              built.address(), messages::reason_code_Name(built.reason()), built.detail());
+        }
+        return built;
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_crypto_pool(caf::actor_system& system, context_ptr context, size_t workers) {
+  auto make_worker = [&system, context] { return system.spawn(crypto_worker, context); };
+  return caf::actor_pool::make(system.dummy_execution_unit(), workers, make_worker, caf::actor_pool::round_robin());
+}
+
+} // namespace router::actors

@@ -1,0 +1,120 @@
+// Delivery actor: delivers each job's messages in destination order.
+//
+// Messages of one job may arrive in any order from the crypto pool; each waits
+// until every destination before it has been delivered or has failed, so the
+// sends of a job happen one by one in the order the destinations were given.
+// It runs detached because delivery blocks on disk and network I/O.
+#include "actors/actors.hpp"
+
+#include "runtime/log/log.hpp"
+
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <map>
+#include <thread>
+
+namespace router::actors {
+
+namespace {
+
+struct waiting_message {
+  messages::built_message message;
+  caf::response_promise promise;
+};
+
+struct job_queue {
+  uint32_t next_index = 0;
+  std::map<uint32_t, waiting_message> waiting;
+};
+
+struct delivery_state {
+  std::map<std::string, job_queue> jobs;
+};
+
+messages::destination_result result_for(const messages::built_message& message) {
+  messages::destination_result result;
+  result.set_job_id(message.job_id());
+  result.set_index(message.index());
+  result.set_destination_id(message.destination_id());
+  result.set_address(message.address());
+  result.set_outcome(message.planned_outcome());
+  result.set_reason(message.reason());
+  result.set_detail(message.detail());
+  return result;
+}
+
+/// Delivers one built message with retries and returns its final result.
+messages::destination_result deliver_one(const router_context& context, const messages::built_message& message) {
+  auto result = result_for(message);
+  if (message.message().empty())
+    return result;
+
+  const delivery::envelope envelope{message.job_id(), message.index(), message.envelope_from(),
+                                    {message.address()}, message.message()};
+  for (int attempt = 1;; ++attempt) {
+    std::this_thread::sleep_for(context.retry.delay_before(attempt));
+    try {
+      const auto receipt = context.deliverer->deliver(envelope);
+      result.set_outbox_file(receipt.outbox_file);
+      result.set_smtp_reply(receipt.smtp_reply);
+      log::logger()->info("job {} destination {} ({}): delivered to {}", message.job_id(), message.index(),
+                          message.address(), context.deliverer->describe());
+      return result;
+    } catch (const delivery::delivery_error& e) {
+      if (context.retry.should_retry(e, attempt)) {
+        log::logger()->warn("job {} destination {} ({}): attempt {} failed: {}; retrying", message.job_id(),
+                            message.index(), message.address(), attempt, e.what());
+        continue;
+      }
+      log::logger()->error("job {} destination {} ({}): delivery failed after {} attempt(s): {}; giving up",
+                           message.job_id(), message.index(), message.address(), attempt, e.what());
+      result.set_outcome(messages::FAILED);
+      result.set_reason(messages::DELIVERY_FAILED);
+      result.set_detail(e.what());
+      return result;
+    }
+  }
+}
+
+/// Delivers every message of a job that is next in line.
+void drain(const router_context& context, job_queue& queue) {
+  while (true) {
+    const auto next = queue.waiting.find(queue.next_index);
+    if (next == queue.waiting.end())
+      return;
+
+    auto result = deliver_one(context, next->second.message);
+    context.stats->count_handled("delivery");
+    if (result.reason() != messages::REASON_NONE)
+      context.stats->count_failure("delivery", messages::reason_code_Name(result.reason()));
+    next->second.promise.deliver(std::move(result));
+    queue.waiting.erase(next);
+    ++queue.next_index;
+  }
+}
+
+caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_ptr context) {
+  return {
+      [self, context](messages::built_message& message) -> caf::response_promise {
+        auto promise = self->make_response_promise();
+        const std::string job_id = message.job_id();
+        const uint32_t count = message.destination_count();
+
+        auto& queue = self->state.jobs[job_id];
+        queue.waiting.emplace(message.index(), waiting_message{std::move(message), promise});
+        drain(*context, queue);
+        if (queue.next_index >= count)
+          self->state.jobs.erase(job_id);
+        return promise;
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_delivery(caf::actor_system& system, context_ptr context) {
+  return system.spawn<caf::detached>(delivery_actor, context);
+}
+
+} // namespace router::actors

@@ -1,0 +1,65 @@
+// Notification actor: sends the certificate-failure notice of a forwarded or
+// routed job to its originator, or to the end receiver when the originator is
+// unknown. The notice goes through the delivery actor like any message.
+#include "actors/actors.hpp"
+
+#include "runtime/compose/compose.hpp"
+#include "runtime/log/log.hpp"
+
+#include <botan/auto_rng.h>
+#include <caf/stateful_actor.hpp>
+
+namespace router::actors {
+
+namespace {
+
+struct notifier_state {
+  Botan::AutoSeeded_RNG rng;
+};
+
+caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr context, caf::actor delivery) {
+  return {
+      [self, context, delivery](messages::certificate_notice_request& request) -> caf::response_promise {
+        auto promise = self->make_response_promise();
+        context->stats->count_handled("notification");
+
+        const std::vector<messages::destination_result> failed(request.failed().begin(), request.failed().end());
+        auto notice =
+            compose::build_certificate_notice(*context->config, request.job(), failed, context->clock(), self->state.rng);
+        if (notice.message().empty()) {
+          const auto reason = notice.reason() == messages::REASON_NONE ? std::string("NO_NOTICE_TARGET")
+                                                                         : messages::reason_code_Name(notice.reason());
+          context->stats->count_failure("notification", reason);
+          log::logger()->warn("job {}: no certificate notice sent ({}): the job names no originator or end receiver",
+                              request.job().job_id(), reason);
+          promise.deliver(false);
+          return promise;
+        }
+
+        const std::string job_id = request.job().job_id();
+        self->request(delivery, caf::infinite, std::move(notice))
+            .then(
+                [promise, context, job_id](messages::destination_result& result) mutable {
+                  const bool sent = result.reason() == messages::REASON_NONE;
+                  if (!sent)
+                    context->stats->count_failure("notification", messages::reason_code_Name(result.reason()));
+                  log::logger()->info("job {}: certificate notice to {} {}", job_id, result.address(),
+                                      sent ? "sent" : "failed");
+                  promise.deliver(sent);
+                },
+                [promise, context](caf::error&) mutable {
+                  context->stats->count_failure("notification", "DELIVERY_FAILED");
+                  promise.deliver(false);
+                });
+        return promise;
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_notifier(caf::actor_system& system, context_ptr context, caf::actor delivery) {
+  return system.spawn(notifier, std::move(context), std::move(delivery));
+}
+
+} // namespace router::actors

@@ -1,0 +1,196 @@
+#include "runtime/api/service.hpp"
+
+#include "actors/actors.hpp"
+#include "runtime/log/log.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace router::api {
+
+namespace {
+
+/// Actor name for a source function; the two report functions share one actor.
+std::string source_name(config::source_function function) {
+  switch (function) {
+    case config::EMAIL_TX_RESULTS:
+    case config::FOLDER_TRANSFER_RESULT_REPORT:
+      return "source.reports";
+    default: {
+      std::string name = config::function_name(function);
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return "source." + name;
+    }
+  }
+}
+
+size_t worker_count(const service_options& options, const config::loaded_config& config) {
+  if (options.crypto_workers > 0)
+    return options.crypto_workers;
+  if (config.settings.crypto_workers() > 0)
+    return config.settings.crypto_workers();
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+} // namespace
+
+struct service::impl {
+  caf::actor_system_config system_config;
+  std::unique_ptr<caf::actor_system> system;
+  std::shared_ptr<actors::router_context> context;
+  caf::actor crypto_pool;
+  caf::actor delivery;
+  caf::actor notifier;
+  std::map<std::string, caf::actor> sources;  // by actor name
+
+  std::mutex mutex;
+  std::condition_variable idle;
+  std::set<std::string> jobs_in_flight;
+  std::atomic<uint64_t> next_job_number{1};
+  bool stopped = false;
+
+  /// Validates the job, assigns its id and registers it as in flight.
+  caf::actor admit(messages::job_request& job) {
+    if (job.function() == config::SOURCE_FUNCTION_UNSPECIFIED)
+      throw invalid_job("job names no source function; set function, e.g. STANDARD_ADDRESS");
+    if (job.destinations_size() == 0)
+      throw invalid_job("job " + job.job_id() + " names no destination; add at least one");
+
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (stopped)
+      throw invalid_job("the router is stopped; start a new one to submit jobs");
+    if (job.job_id().empty())
+      job.set_job_id("job-" + std::to_string(next_job_number++));
+    if (!jobs_in_flight.insert(job.job_id()).second)
+      throw invalid_job("job id '" + job.job_id() + "' is already in flight; use a unique id");
+    return sources.at(source_name(job.function()));
+  }
+
+  void release(const std::string& job_id) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    jobs_in_flight.erase(job_id);
+    if (jobs_in_flight.empty())
+      idle.notify_all();
+  }
+};
+
+service::service(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+
+std::unique_ptr<service> service::start(config::loaded_config config, service_options options) {
+  auto state = std::make_unique<impl>();
+
+  auto context = std::make_shared<actors::router_context>();
+  context->deliverer = delivery::make_deliverer(config.settings.delivery());
+  context->config = std::make_shared<const config::loaded_config>(std::move(config));
+  context->clock = options.clock;
+  context->stats = std::make_shared<stats::registry>();
+  context->retry = delivery::retry_policy{options.delivery_attempts, options.first_retry_delay};
+  state->context = context;
+
+  state->system_config.set("logger.verbosity", caf::atom("quiet"));
+  state->system = std::make_unique<caf::actor_system>(state->system_config);
+  auto& system = *state->system;
+
+  state->crypto_pool = actors::spawn_crypto_pool(system, context, worker_count(options, *context->config));
+  state->delivery = actors::spawn_delivery(system, context);
+  state->notifier = actors::spawn_notifier(system, context, state->delivery);
+
+  for (int value = config::STANDARD_ADDRESS; value <= config::SMTP_RECEPTION; ++value) {
+    const std::string name = source_name(static_cast<config::source_function>(value));
+    if (state->sources.count(name) == 0)
+      state->sources[name] =
+          actors::spawn_source(system, context, name, state->crypto_pool, state->delivery, state->notifier);
+  }
+
+  log::logger()->info("router started: {} crypto workers, delivery to {}",
+                      worker_count(options, *context->config), context->deliverer->describe());
+  return std::unique_ptr<service>(new service(std::move(state)));
+}
+
+service::~service() {
+  stop();
+}
+
+messages::job_result service::submit(messages::job_request job) {
+  const caf::actor source = impl_->admit(job);
+  const std::string job_id = job.job_id();
+
+  messages::job_result result;
+  std::string failure;
+  {
+    caf::scoped_actor self{*impl_->system};
+    self->request(source, caf::infinite, std::move(job))
+        .receive([&](messages::job_result& received) { result = std::move(received); },
+                 [&](caf::error& error) { failure = to_string(error); });
+  }
+  impl_->release(job_id);
+  if (!failure.empty())
+    throw std::runtime_error("job " + job_id + " failed inside the router: " + failure);
+  return result;
+}
+
+void service::submit_async(messages::job_request job, std::function<void(messages::job_result)> done) {
+  const caf::actor source = impl_->admit(job);
+  impl* state = impl_.get();
+
+  impl_->system->spawn([source, job = std::move(job), done = std::move(done), state](caf::event_based_actor* self) {
+    const std::string job_id = job.job_id();
+    self->request(source, caf::infinite, job)
+        .then(
+            [self, done, state, job_id](messages::job_result& result) {
+              state->release(job_id);
+              done(std::move(result));
+              self->quit();
+            },
+            [self, done, state, job_id](caf::error& error) {
+              log::logger()->error("job {}: failed inside the router: {}", job_id, to_string(error));
+              messages::job_result empty;
+              empty.set_job_id(job_id);
+              state->release(job_id);
+              done(std::move(empty));
+              self->quit();
+            });
+  });
+}
+
+stats::snapshot service::stats() const {
+  return impl_->context->stats->take_snapshot();
+}
+
+void service::stop() {
+  if (!impl_ || !impl_->system)
+    return;
+  {
+    std::unique_lock<std::mutex> lock(impl_->mutex);
+    if (impl_->stopped)
+      return;
+    impl_->stopped = true;
+    impl_->idle.wait(lock, [this] { return impl_->jobs_in_flight.empty(); });
+  }
+
+  for (const auto& entry : impl_->sources)
+    caf::anon_send_exit(entry.second, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->notifier, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->crypto_pool, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->delivery, caf::exit_reason::user_shutdown);
+  impl_->sources.clear();
+  impl_->notifier = nullptr;
+  impl_->crypto_pool = nullptr;
+  impl_->delivery = nullptr;
+  impl_->system->await_all_actors_done();
+  impl_->system.reset();
+  log::logger()->info("router stopped");
+}
+
+} // namespace router::api

@@ -1,0 +1,71 @@
+// Embedding API: the router as a library inside the device runtime.
+//
+//   auto router = router::api::service::start(router::config::load_config("router.textproto"));
+//   router::messages::job_result result = router->submit(job);   // blocks until every destination is done
+//   router->stats();                                             // per-actor figures
+//   router->stop();                                              // also done by the destructor
+//
+// submit() and submit_async() may be called from any thread. The clock is
+// injected through options, so a device or a test can fix the time at which
+// certificates are judged.
+#pragma once
+
+#include "messages.pb.h"
+#include "runtime/config/config.hpp"
+#include "runtime/stats/stats.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+
+namespace router::api {
+
+/// A job the router cannot accept; the message names the field and the fix.
+class invalid_job : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+struct service_options {
+  /// Source of "now" for certificate checks, Date headers and signing times.
+  std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+
+  /// Crypto workers; 0 takes the config's crypto_workers, then one per core.
+  size_t crypto_workers = 0;
+
+  /// Attempts per delivery for temporary failures, with exponential back-off.
+  int delivery_attempts = 3;
+  std::chrono::milliseconds first_retry_delay{500};
+};
+
+class service {
+ public:
+  /// Starts the actor system and every actor; throws delivery::delivery_error
+  /// when the delivery target cannot be prepared.
+  static std::unique_ptr<service> start(config::loaded_config config, service_options options = {});
+
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  /// Submits a job and waits for the result of every destination. Assigns a job
+  /// id when the job has none. Throws invalid_job for a job that names no
+  /// function or no destination, or a job id already in use.
+  messages::job_result submit(messages::job_request job);
+
+  /// Submits a job; `done` runs on a router thread once every destination is done.
+  void submit_async(messages::job_request job, std::function<void(messages::job_result)> done);
+
+  stats::snapshot stats() const;
+
+  /// Waits for jobs in flight, then stops every actor. Later submits throw.
+  void stop();
+
+ private:
+  struct impl;
+  explicit service(std::unique_ptr<impl> state);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace router::api
