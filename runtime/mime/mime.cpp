@@ -1,1 +1,264 @@
+// Entity and message builders: the document entity, multipart/signed,
+// application/pkcs7-mime, the top-level message and its Date value.
+// Header folding and encoding live in header_fields.cpp, the transfer
+// encodings in transfer_encoding.cpp.
 #include "runtime/mime/mime.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "runtime/common/error.hpp"
+#include "runtime/mime/header_fields.hpp"
+
+namespace router::mime {
+
+namespace {
+
+using detail::header_field;
+
+constexpr std::string_view crlf = "\r\n";
+
+/// Checks the RFC 2045 2.7 rules for 7bit data: ASCII without NUL, CR and LF only
+/// as CR LF, and lines of at most 998 octets.
+bool is_7bit_text(std::string_view text) {
+  size_t line_length = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto octet = static_cast<uint8_t>(text[i]);
+    if (octet == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      line_length = 0;
+      ++i;
+      continue;
+    }
+    if (octet == 0 || octet > 0x7F || octet == '\r' || octet == '\n')
+      return false;
+    if (++line_length > detail::max_line_length)
+      return false;
+  }
+  return true;
+}
+
+/// Checks that every CR is followed by LF and every LF follows a CR.
+bool has_canonical_line_ends(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool lone_cr = text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n');
+    const bool lone_lf = text[i] == '\n' && (i == 0 || text[i - 1] != '\r');
+    if (lone_cr || lone_lf)
+      return false;
+  }
+  return true;
+}
+
+/// Joins parts into a multipart body (RFC 2046 5.1.1). Each delimiter is CR LF,
+/// "--" and the boundary, so a part's bytes are exactly what lies between the
+/// CR LF that ends one delimiter line and the CR LF that starts the next.
+std::string multipart_body(std::string_view preamble, const std::vector<std::string>& parts,
+                           std::string_view boundary) {
+  const std::string dash_boundary = "--" + std::string(boundary);
+
+  std::string body(preamble);
+  for (const std::string& part : parts) {
+    body += crlf;
+    body += dash_boundary;
+    body += crlf;
+    body += part;
+  }
+  body += crlf;
+  body += dash_boundary + "--";
+  body += crlf;
+  return body;
+}
+
+std::string text_part(std::string_view body_text) {
+  if (!detail::is_valid_utf8(body_text))
+    throw router_error("document text is not valid UTF-8; pass the text as UTF-8");
+
+  std::string canonical = canonicalize_line_ends(body_text);
+  const bool ends_with_line_break = canonical.size() >= 2 && canonical.compare(canonical.size() - 2, 2, crlf) == 0;
+  if (!canonical.empty() && !ends_with_line_break)
+    canonical += crlf;
+
+  const bool seven_bit = is_7bit_text(canonical);
+  std::string part = header_field("Content-Type", "text/plain; charset=utf-8");
+  part += header_field("Content-Transfer-Encoding", seven_bit ? "7bit" : "quoted-printable");
+  part += crlf;
+  part += seven_bit ? canonical : encode_quoted_printable(canonical);
+  return part;
+}
+
+void check_attachment(const attachment& file) {
+  detail::reject_line_breaks("attachment file name", file.filename);
+  if (file.filename.empty())
+    throw router_error("attachment file name is empty; give every attachment a file name");
+  if (!detail::is_valid_utf8(file.filename))
+    throw router_error("attachment file name is not valid UTF-8; pass file names as UTF-8");
+
+  const std::string field = "content type of attachment \"" + file.filename + "\"";
+  detail::reject_line_breaks(field, file.content_type);
+  const size_t slash = file.content_type.find('/');
+  const bool valid = slash != std::string::npos &&
+                     detail::is_token(std::string_view(file.content_type).substr(0, slash)) &&
+                     detail::is_token(std::string_view(file.content_type).substr(slash + 1));
+  if (!valid)
+    throw router_error(field + " \"" + file.content_type +
+                       "\" is invalid; expected type/subtype without parameters, such as application/pdf");
+}
+
+std::string attachment_part(const attachment& file) {
+  check_attachment(file);
+
+  const std::string content_type =
+      detail::with_parameters(file.content_type, detail::filename_parameter("name", file.filename));
+  const std::string disposition =
+      detail::with_parameters("attachment", detail::filename_parameter("filename", file.filename));
+
+  std::string part = header_field("Content-Type", content_type);
+  part += header_field("Content-Transfer-Encoding", "base64");
+  part += header_field("Content-Disposition", disposition);
+  part += crlf;
+  part += base64_lines(file.data);
+  return part;
+}
+
+void check_message_id(std::string_view message_id) {
+  detail::reject_line_breaks("Message-ID", message_id);
+
+  bool printable = true;
+  for (const char c : message_id) {
+    if (c <= 0x20 || c >= 0x7F)
+      printable = false;
+  }
+  const bool bracketed = message_id.size() >= 5 && message_id.front() == '<' && message_id.back() == '>';
+  const size_t at = message_id.find('@');
+  const bool has_both_sides = at != std::string_view::npos && at > 1 && at + 2 < message_id.size();
+  if (printable && bracketed && has_both_sides)
+    return;
+
+  throw router_error("Message-ID \"" + std::string(message_id) +
+                     "\" is invalid; expected <left@right> in printable ASCII without spaces");
+}
+
+} // namespace
+
+std::string build_document_entity(std::string_view body_text, const std::vector<attachment>& attachments,
+                                  std::string_view boundary) {
+  std::string text = text_part(body_text);
+  if (attachments.empty())
+    return text;
+
+  detail::check_boundary(boundary);
+
+  std::vector<std::string> parts;
+  parts.push_back(std::move(text));
+  for (const attachment& file : attachments)
+    parts.push_back(attachment_part(file));
+  for (const std::string& part : parts)
+    detail::check_boundary_absent(part, boundary);
+
+  const std::string content_type =
+      detail::with_parameters("multipart/mixed", {"boundary=\"" + std::string(boundary) + "\""});
+  std::string entity = header_field("Content-Type", content_type);
+  entity += crlf;
+  entity += multipart_body("This is a MIME message with attached documents.", parts, boundary);
+  return entity;
+}
+
+std::string build_signed_entity(std::string_view signed_entity, const std::vector<uint8_t>& signature_der,
+                                std::string_view micalg, std::string_view boundary) {
+  detail::check_boundary(boundary);
+  if (signed_entity.empty())
+    throw router_error("signed entity is empty; pass the entity that was signed");
+  if (!has_canonical_line_ends(signed_entity))
+    throw router_error("signed entity contains a lone CR or LF; canonicalize it to CR LF before signing");
+  detail::check_boundary_absent(signed_entity, boundary);
+  if (signature_der.empty())
+    throw router_error("signature is empty; pass the DER-encoded CMS SignedData");
+
+  detail::reject_line_breaks("micalg", micalg);
+  if (!detail::is_token(micalg))
+    throw router_error("micalg \"" + std::string(micalg) + "\" is invalid; expected a name such as sha-256");
+
+  std::string signature_part = header_field("Content-Type", "application/pkcs7-signature; name=smime.p7s");
+  signature_part += header_field("Content-Transfer-Encoding", "base64");
+  signature_part += header_field("Content-Disposition", "attachment; filename=smime.p7s");
+  signature_part += crlf;
+  signature_part += base64_lines(signature_der);
+
+  const std::string content_type = detail::with_parameters(
+      "multipart/signed", {"protocol=\"application/pkcs7-signature\"", "micalg=" + std::string(micalg),
+                           "boundary=\"" + std::string(boundary) + "\""});
+  std::string entity = header_field("Content-Type", content_type);
+  entity += crlf;
+  entity += multipart_body("This is an S/MIME signed message.", {std::string(signed_entity), signature_part},
+                           boundary);
+  return entity;
+}
+
+std::string build_pkcs7_mime_entity(const std::vector<uint8_t>& cms_der, std::string_view smime_type) {
+  // RFC 8551 3.2.2 lists these smime-type values.
+  const std::vector<std::string_view> known_types = {"enveloped-data", "authEnveloped-data", "signed-data",
+                                                     "certs-only", "compressed-data"};
+  detail::reject_line_breaks("smime-type", smime_type);
+  if (std::find(known_types.begin(), known_types.end(), smime_type) == known_types.end())
+    throw router_error("smime-type \"" + std::string(smime_type) +
+                       "\" is invalid; expected enveloped-data, authEnveloped-data or signed-data");
+  if (cms_der.empty())
+    throw router_error("CMS content is empty; pass the DER-encoded CMS ContentInfo");
+
+  const std::string content_type = detail::with_parameters(
+      "application/pkcs7-mime", {"smime-type=" + std::string(smime_type), "name=smime.p7m"});
+  std::string entity = header_field("Content-Type", content_type);
+  entity += header_field("Content-Transfer-Encoding", "base64");
+  entity += header_field("Content-Disposition", "attachment; filename=smime.p7m");
+  entity += crlf;
+  entity += base64_lines(cms_der);
+  return entity;
+}
+
+std::string build_message(const message_headers& headers, std::string_view entity) {
+  detail::reject_line_breaks("Date", headers.date);
+  if (headers.date.empty())
+    throw router_error("Date is empty; format the send time with format_date()");
+  check_message_id(headers.message_id);
+  if (headers.to.empty())
+    throw router_error("message has no To address; add at least one recipient");
+  if (entity.empty() || !has_canonical_line_ends(entity))
+    throw router_error("entity is empty or contains a lone CR or LF; build it with the mime builders");
+
+  std::string recipients;
+  for (const std::string& to : headers.to) {
+    if (!recipients.empty())
+      recipients += ", ";
+    recipients += detail::mailbox_value("To", to);
+  }
+
+  std::string message = header_field("From", detail::mailbox_value("From", headers.from));
+  message += header_field("To", recipients);
+  message += header_field("Subject", detail::subject_value(headers.subject));
+  message += header_field("Date", headers.date);
+  message += header_field("Message-ID", headers.message_id);
+  message += header_field("MIME-Version", "1.0");
+  message += entity;
+  return message;
+}
+
+std::string format_date(int64_t unix_seconds) {
+  static constexpr const char* day_names[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+  const auto seconds = static_cast<std::time_t>(unix_seconds);
+  std::tm fields{};
+  // RFC 5322 3.3: the year is 1900 or later.
+  if (seconds != unix_seconds || ::gmtime_r(&seconds, &fields) == nullptr || fields.tm_year < 0)
+    throw router_error("Unix time " + std::to_string(unix_seconds) +
+                       " is out of range for an RFC 5322 date; pass a time from the year 1900 on");
+
+  char formatted[64];
+  std::snprintf(formatted, sizeof formatted, "%s, %02d %s %04d %02d:%02d:%02d +0000", day_names[fields.tm_wday],
+                fields.tm_mday, month_names[fields.tm_mon], fields.tm_year + 1900, fields.tm_hour, fields.tm_min,
+                fields.tm_sec);
+  return formatted;
+}
+
+} // namespace router::mime

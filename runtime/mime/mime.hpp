@@ -4,6 +4,12 @@
 // ends only. Builders apply the Content-Transfer-Encoding they declare, keep
 // base64 lines at 76 characters and never emit a line longer than 998 octets.
 // Pure: boundaries and dates are passed in by the caller.
+//
+// Header injection: a caller-supplied header value (subject, addresses, file
+// names, content types, Date, Message-ID) that contains CR, LF or NUL is rejected
+// with router::router_error naming the field. Nothing is silently rewritten.
+// Other invalid input (a bad boundary, a boundary found in the content, text
+// that is not UTF-8) is rejected the same way.
 #pragma once
 
 #include <cstdint>
@@ -34,23 +40,37 @@ std::string canonicalize_line_ends(std::string_view text);
 /// Encodes bytes as base64 in lines of 76 characters, each ended by CR LF.
 std::string base64_lines(const std::vector<uint8_t>& data);
 
+/// Encodes text as quoted-printable (RFC 2045 6.7). CR LF pairs stay hard line
+/// breaks, and a lone CR or LF is encoded as =0D or =0A. Soft line breaks keep
+/// encoded lines at 76 characters or fewer, and no line ends in a literal space or tab.
+std::string encode_quoted_printable(std::string_view text);
+
 /// Builds the document entity: a text/plain part alone, or multipart/mixed with
-/// the text first and each attachment base64-encoded. The boundary must not occur
-/// in the content; callers pass a random one.
+/// the text first and each attachment base64-encoded. The text (UTF-8, any line
+/// ends) is canonicalized and gets a final CR LF when it lacks one. It is sent as
+/// 7bit when it is ASCII without NUL and its lines fit in 998 octets, else as
+/// quoted-printable. The boundary must not occur in the content; callers pass a
+/// random one, and a boundary found in the text is rejected.
 std::string build_document_entity(std::string_view body_text,
                                   const std::vector<attachment>& attachments,
                                   std::string_view boundary);
 
-/// Builds a detached multipart/signed entity around a canonical entity.
+/// Builds a detached multipart/signed entity (RFC 1847, RFC 8551 3.5.3) around a
+/// canonical entity. The first part contains `signed_entity` byte for byte, so the
+/// signature must be computed over exactly these bytes. Rejects an entity with a
+/// lone CR or LF, because its signature would not verify after transport.
 std::string build_signed_entity(std::string_view signed_entity,
                                 const std::vector<uint8_t>& signature_der,
                                 std::string_view micalg, std::string_view boundary);
 
 /// Builds an application/pkcs7-mime entity; smime_type is "enveloped-data",
-/// "authEnveloped-data" or "signed-data".
+/// "authEnveloped-data" or "signed-data" ("certs-only" and "compressed-data"
+/// are accepted too). Other values are rejected.
 std::string build_pkcs7_mime_entity(const std::vector<uint8_t>& cms_der, std::string_view smime_type);
 
-/// Prepends the RFC 5322 fields and MIME-Version to an entity.
+/// Prepends the RFC 5322 fields and MIME-Version to a canonical entity. `from`
+/// and each `to` entry are "addr@example.com" or "Display Name <addr@example.com>"
+/// with an ASCII address and a UTF-8 display name; at least one To is required.
 std::string build_message(const message_headers& headers, std::string_view entity);
 
 /// Formats seconds since the Unix epoch as an RFC 5322 date in UTC.
