@@ -1,0 +1,77 @@
+// DER building blocks shared by the SignedData, EnvelopedData and
+// AuthEnvelopedData producers.
+#include "runtime/cms/encoding.hpp"
+
+#include <botan/bigint.h>
+#include <botan/pkix_types.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace router::cms::encoding {
+
+const Botan::OID& digest_oid(digest_algorithm digest) {
+  switch (digest) {
+    case digest_algorithm::sha256:
+      return id_sha256;
+    case digest_algorithm::sha384:
+      return id_sha384;
+    case digest_algorithm::sha512:
+      return id_sha512;
+  }
+  throw std::logic_error("unhandled digest_algorithm");
+}
+
+std::string botan_hash_name(digest_algorithm digest) {
+  switch (digest) {
+    case digest_algorithm::sha256:
+      return "SHA-256";
+    case digest_algorithm::sha384:
+      return "SHA-384";
+    case digest_algorithm::sha512:
+      return "SHA-512";
+  }
+  throw std::logic_error("unhandled digest_algorithm");
+}
+
+Botan::AlgorithmIdentifier digest_algorithm_identifier(digest_algorithm digest) {
+  return Botan::AlgorithmIdentifier(digest_oid(digest), Botan::AlgorithmIdentifier::USE_EMPTY_PARAM);
+}
+
+bytes sorted_set_contents(std::vector<bytes> elements) {
+  // Lexicographic order of the encodings; a shorter encoding that is a prefix
+  // of a longer one sorts first, which matches X.690's padding with zeros.
+  std::sort(elements.begin(), elements.end());
+
+  bytes contents;
+  for (const bytes& element : elements)
+    contents.insert(contents.end(), element.begin(), element.end());
+  return contents;
+}
+
+void encode_issuer_and_serial_number(Botan::DER_Encoder& der, const Botan::X509_Certificate& certificate) {
+  // NOTE: Botan stores the serial as an unsigned magnitude, so a certificate
+  // with a negative serial (invalid under RFC 5280, but seen) is not matched.
+  der.start_cons(Botan::SEQUENCE)
+      .raw_bytes(certificate.raw_issuer_dn())                          // issuer
+      .encode(Botan::BigInt::decode(certificate.serial_number()))      // serialNumber
+      .end_cons();
+}
+
+bytes content_info(const Botan::OID& content_type, const bytes& content) {
+  bytes out;
+  Botan::DER_Encoder(out)
+      .start_cons(Botan::SEQUENCE)
+      .encode(content_type)  // contentType
+      .start_explicit(0)     // content [0] EXPLICIT
+      .raw_bytes(content)
+      .end_explicit()
+      .end_cons();
+  return out;
+}
+
+std::string describe(const Botan::X509_Certificate& certificate) {
+  return certificate.subject_dn().to_string();
+}
+
+} // namespace router::cms::encoding

@@ -1,0 +1,218 @@
+// SignedData producer (RFC 5652 section 5) with one signer.
+//
+// The signer is identified by issuerAndSerialNumber and always signs the
+// attributes contentType, messageDigest, signingTime and SMIMECapabilities.
+// The key type decides the signature algorithm: RSA PKCS#1 v1.5 (written as
+// rsaEncryption), ECDSA with the chosen SHA-2 digest, or Ed25519, which RFC 8419
+// pairs with SHA-512 only. No CRLs and no unsigned attributes are written.
+#include "runtime/certs/certs.hpp"
+#include "runtime/cms/cms.hpp"
+#include "runtime/cms/encoding.hpp"
+#include "runtime/common/error.hpp"
+
+#include <botan/hash.h>
+#include <botan/pubkey.h>
+
+namespace router::cms {
+
+namespace {
+
+using namespace encoding;
+
+/// The signatureAlgorithm to write, with the Botan padding and output format
+/// that produce a matching signature.
+struct signature_scheme {
+  Botan::AlgorithmIdentifier algorithm;
+  std::string botan_padding;
+  Botan::Signature_Format format = Botan::IEEE_1363;
+};
+
+const Botan::OID& ecdsa_oid(digest_algorithm digest) {
+  switch (digest) {
+    case digest_algorithm::sha256:
+      return ecdsa_with_sha256;
+    case digest_algorithm::sha384:
+      return ecdsa_with_sha384;
+    case digest_algorithm::sha512:
+      return ecdsa_with_sha512;
+  }
+  throw std::logic_error("unhandled digest_algorithm");
+}
+
+signature_scheme choose_signature_scheme(const Botan::Private_Key& key, digest_algorithm digest) {
+  const std::string algorithm = key.algo_name();
+  const std::string hash = botan_hash_name(digest);
+
+  if (algorithm == "RSA") {
+    // rsaEncryption with NULL parameters: the digest is named by digestAlgorithm
+    // (RFC 3370, RFC 5754).
+    return {Botan::AlgorithmIdentifier(rsa_encryption, Botan::AlgorithmIdentifier::USE_NULL_PARAM),
+            "EMSA3(" + hash + ")", Botan::IEEE_1363};
+  }
+
+  if (algorithm == "ECDSA") {
+    // RFC 5754 section 3.3: ecdsa-with-SHA*, parameters absent, signature as
+    // a DER SEQUENCE of r and s.
+    return {Botan::AlgorithmIdentifier(ecdsa_oid(digest), Botan::AlgorithmIdentifier::USE_EMPTY_PARAM),
+            "EMSA1(" + hash + ")", Botan::DER_SEQUENCE};
+  }
+
+  if (algorithm == "Ed25519") {
+    if (digest != digest_algorithm::sha512)
+      throw router_error("the signing key is Ed25519, which CMS pairs only with the SHA-512 digest "
+                         "(RFC 8419); set the signature digest to sha512");
+    return {Botan::AlgorithmIdentifier(id_ed25519, Botan::AlgorithmIdentifier::USE_EMPTY_PARAM), "Pure",
+            Botan::IEEE_1363};
+  }
+
+  throw router_error("the signing key type " + algorithm +
+                     " is not supported; use an RSA, ECDSA or Ed25519 key and certificate");
+}
+
+void check_signer(const signer_identity& signer) {
+  if (signer.certificate == nullptr)
+    throw router_error("cannot sign: no signing certificate was given; configure the device certificate");
+  if (signer.private_key == nullptr)
+    throw router_error("cannot sign: no private key was given for certificate " +
+                       describe(*signer.certificate) + "; configure the device private key");
+  if (!certs::key_matches_certificate(*signer.private_key, *signer.certificate))
+    throw router_error("cannot sign: the private key does not match certificate " +
+                       describe(*signer.certificate) + " (SHA-256 fingerprint " +
+                       certs::fingerprint_sha256(*signer.certificate) +
+                       "); configure the key that belongs to this certificate");
+}
+
+bytes encode_attribute(const Botan::OID& type, const bytes& value) {
+  bytes out;
+  Botan::DER_Encoder(out)
+      .start_cons(Botan::SEQUENCE)
+      .encode(type)                                               // attrType
+      .add_object(Botan::SET, Botan::CONSTRUCTED, value)  // attrValues, one value
+      .end_cons();
+  return out;
+}
+
+bytes encode_smime_capabilities() {
+  // RFC 8551 section 2.5.2: strongest first. Only ciphers encrypt() can
+  // produce are listed, so a peer never picks RC2, DES or 3DES because of us.
+  const std::vector<const Botan::OID*> ciphers = {&id_aes256_gcm, &id_aes128_gcm, &id_aes256_cbc,
+                                                  &id_aes192_cbc, &id_aes128_cbc};
+
+  Botan::DER_Encoder der;
+  der.start_cons(Botan::SEQUENCE);
+  for (const Botan::OID* cipher : ciphers) {
+    der.start_cons(Botan::SEQUENCE)
+        .encode(*cipher)  // capabilityID; parameters absent
+        .end_cons();
+  }
+  der.end_cons();
+  const auto encoded = der.get_contents();
+  return bytes(encoded.begin(), encoded.end());
+}
+
+bytes encode_value(const Botan::ASN1_Object& value) {
+  bytes out;
+  Botan::DER_Encoder(out).encode(value);
+  return out;
+}
+
+bytes encode_octet_string(const bytes& value) {
+  bytes out;
+  Botan::DER_Encoder(out).encode(value, Botan::OCTET_STRING);
+  return out;
+}
+
+/// Returns the content octets of the SignedAttributes SET (RFC 5652 section 5.3).
+bytes signed_attributes_contents(const bytes& message_digest, const signing_options& options) {
+  return sorted_set_contents({
+      encode_attribute(id_content_type, encode_value(id_data)),
+      encode_attribute(id_message_digest, encode_octet_string(message_digest)),
+      encode_attribute(id_signing_time, encode_value(certs::to_asn1_time(options.signing_time))),
+      encode_attribute(id_smime_capabilities, encode_smime_capabilities()),
+  });
+}
+
+bytes encode_encapsulated_content_info(const bytes& content, bool detached) {
+  Botan::DER_Encoder der;
+  der.start_cons(Botan::SEQUENCE);
+  der.encode(id_data);  // eContentType
+  if (!detached) {
+    der.start_explicit(0)  // eContent [0] EXPLICIT OCTET STRING
+        .encode(content, Botan::OCTET_STRING)
+        .end_explicit();
+  }
+  der.end_cons();
+  const auto encoded = der.get_contents();
+  return bytes(encoded.begin(), encoded.end());
+}
+
+/// Returns the content octets of CertificateSet: the signer's certificate and
+/// the intermediates, each once.
+bytes certificate_set_contents(const signer_identity& signer) {
+  std::vector<bytes> certificates = {signer.certificate->BER_encode()};
+  for (const auto& intermediate : signer.intermediates) {
+    bytes encoded = intermediate.BER_encode();
+    if (std::find(certificates.begin(), certificates.end(), encoded) == certificates.end())
+      certificates.push_back(std::move(encoded));
+  }
+  return sorted_set_contents(std::move(certificates));
+}
+
+bytes encode_signer_info(const signer_identity& signer, digest_algorithm digest,
+                         const bytes& signed_attributes, const Botan::AlgorithmIdentifier& signature_algorithm,
+                         const std::vector<uint8_t>& signature) {
+  const auto context_constructed = Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED);
+
+  bytes out;
+  Botan::DER_Encoder der(out);
+  der.start_cons(Botan::SEQUENCE);
+  der.encode(size_t{1});  // version: 1 because sid is issuerAndSerialNumber (RFC 5652 5.3)
+  encode_issuer_and_serial_number(der, *signer.certificate);  // sid
+  der.encode(digest_algorithm_identifier(digest));              // digestAlgorithm
+  der.add_object(Botan::ASN1_Tag(0), context_constructed, signed_attributes);  // signedAttrs [0] IMPLICIT
+  der.encode(signature_algorithm);                              // signatureAlgorithm
+  der.encode(signature, Botan::OCTET_STRING);                   // signature
+  der.end_cons();
+  return out;
+}
+
+} // namespace
+
+bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
+           Botan::RandomNumberGenerator& rng) {
+  check_signer(signer);
+  const signature_scheme scheme = choose_signature_scheme(*signer.private_key, options.digest);
+
+  const auto hash = Botan::HashFunction::create_or_throw(botan_hash_name(options.digest));
+  const auto digest = hash->process(content);
+  const bytes message_digest(digest.begin(), digest.end());
+
+  // RFC 5652 section 5.4: the signature covers the DER of the attributes with
+  // the SET OF tag (0x31), while the SignerInfo carries them as [0] IMPLICIT.
+  const bytes attributes = signed_attributes_contents(message_digest, options);
+  bytes attributes_as_set;
+  Botan::DER_Encoder(attributes_as_set).add_object(Botan::SET, Botan::CONSTRUCTED, attributes);
+
+  Botan::PK_Signer signer_operation(*signer.private_key, rng, scheme.botan_padding, scheme.format);
+  const auto signature = signer_operation.sign_message(attributes_as_set, rng);
+
+  const auto context_constructed = Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED);
+  const bytes signer_info = encode_signer_info(signer, options.digest, attributes, scheme.algorithm, signature);
+
+  bytes signed_data;
+  Botan::DER_Encoder der(signed_data);
+  der.start_cons(Botan::SEQUENCE);
+  // version 1 (RFC 5652 5.1): no attribute or "other" certificates, eContentType
+  // id-data and only version 1 SignerInfos.
+  der.encode(size_t{1});
+  der.add_object(Botan::SET, Botan::CONSTRUCTED,
+                 sorted_set_contents({encode_value(digest_algorithm_identifier(options.digest))}));  // digestAlgorithms
+  der.raw_bytes(encode_encapsulated_content_info(content, options.detached));  // encapContentInfo
+  der.add_object(Botan::ASN1_Tag(0), context_constructed, certificate_set_contents(signer));  // certificates [0] IMPLICIT
+  der.add_object(Botan::SET, Botan::CONSTRUCTED, sorted_set_contents({signer_info}));       // signerInfos
+  der.end_cons();
+
+  return content_info(id_signed_data, signed_data);
+}
+
+} // namespace router::cms
