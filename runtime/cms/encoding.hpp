@@ -46,6 +46,9 @@ inline const Botan::OID id_aes256_cbc{2, 16, 840, 1, 101, 3, 4, 1, 42};
 inline const Botan::OID id_aes128_gcm{2, 16, 840, 1, 101, 3, 4, 1, 6};
 inline const Botan::OID id_aes256_gcm{2, 16, 840, 1, 101, 3, 4, 1, 46};
 
+/// Class bits of a constructed context-specific tag such as [0] IMPLICIT SET OF.
+inline const auto context_constructed = Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED);
+
 /// Returns the digest's OID.
 const Botan::OID& digest_oid(digest_algorithm digest);
 

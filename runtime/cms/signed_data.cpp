@@ -158,20 +158,35 @@ bytes certificate_set_contents(const signer_identity& signer) {
   return sorted_set_contents(std::move(certificates));
 }
 
-bytes encode_signer_info(const signer_identity& signer, digest_algorithm digest,
-                         const bytes& signed_attributes, const Botan::AlgorithmIdentifier& signature_algorithm,
-                         const std::vector<uint8_t>& signature) {
-  const auto context_constructed = Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED);
-
+bytes encode_signer_info(const signer_identity& signer, digest_algorithm digest, const bytes& signed_attributes,
+                         const Botan::AlgorithmIdentifier& signature_algorithm, const std::vector<uint8_t>& signature) {
   bytes out;
   Botan::DER_Encoder der(out);
   der.start_cons(Botan::SEQUENCE);
   der.encode(size_t{1});  // version: 1 because sid is issuerAndSerialNumber (RFC 5652 5.3)
-  encode_issuer_and_serial_number(der, *signer.certificate);  // sid
-  der.encode(digest_algorithm_identifier(digest));              // digestAlgorithm
+  encode_issuer_and_serial_number(der, *signer.certificate);                   // sid
+  der.encode(digest_algorithm_identifier(digest));                             // digestAlgorithm
   der.add_object(Botan::ASN1_Tag(0), context_constructed, signed_attributes);  // signedAttrs [0] IMPLICIT
-  der.encode(signature_algorithm);                              // signatureAlgorithm
-  der.encode(signature, Botan::OCTET_STRING);                   // signature
+  der.encode(signature_algorithm);                                             // signatureAlgorithm
+  der.encode(signature, Botan::OCTET_STRING);                                  // signature
+  der.end_cons();
+  return out;
+}
+
+bytes encode_signed_data(const bytes& content, const signer_identity& signer, const signing_options& options,
+                         const bytes& signer_info) {
+  const bytes digest_algorithms = sorted_set_contents({encode_value(digest_algorithm_identifier(options.digest))});
+
+  bytes out;
+  Botan::DER_Encoder der(out);
+  der.start_cons(Botan::SEQUENCE);
+  // version 1 (RFC 5652 5.1): no attribute or "other" certificates, eContentType
+  // id-data and only version 1 SignerInfos.
+  der.encode(size_t{1});
+  der.add_object(Botan::SET, Botan::CONSTRUCTED, digest_algorithms);                          // digestAlgorithms
+  der.raw_bytes(encode_encapsulated_content_info(content, options.detached));                 // encapContentInfo
+  der.add_object(Botan::ASN1_Tag(0), context_constructed, certificate_set_contents(signer));  // certificates [0] IMPLICIT
+  der.add_object(Botan::SET, Botan::CONSTRUCTED, sorted_set_contents({signer_info}));         // signerInfos
   der.end_cons();
   return out;
 }
@@ -196,23 +211,8 @@ bytes sign(const bytes& content, const signer_identity& signer, const signing_op
   Botan::PK_Signer signer_operation(*signer.private_key, rng, scheme.botan_padding, scheme.format);
   const auto signature = signer_operation.sign_message(attributes_as_set, rng);
 
-  const auto context_constructed = Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED);
   const bytes signer_info = encode_signer_info(signer, options.digest, attributes, scheme.algorithm, signature);
-
-  bytes signed_data;
-  Botan::DER_Encoder der(signed_data);
-  der.start_cons(Botan::SEQUENCE);
-  // version 1 (RFC 5652 5.1): no attribute or "other" certificates, eContentType
-  // id-data and only version 1 SignerInfos.
-  der.encode(size_t{1});
-  der.add_object(Botan::SET, Botan::CONSTRUCTED,
-                 sorted_set_contents({encode_value(digest_algorithm_identifier(options.digest))}));  // digestAlgorithms
-  der.raw_bytes(encode_encapsulated_content_info(content, options.detached));  // encapContentInfo
-  der.add_object(Botan::ASN1_Tag(0), context_constructed, certificate_set_contents(signer));  // certificates [0] IMPLICIT
-  der.add_object(Botan::SET, Botan::CONSTRUCTED, sorted_set_contents({signer_info}));       // signerInfos
-  der.end_cons();
-
-  return content_info(id_signed_data, signed_data);
+  return content_info(id_signed_data, encode_signed_data(content, signer, options, signer_info));
 }
 
 } // namespace router::cms

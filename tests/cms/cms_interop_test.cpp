@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 namespace router::cms {
 namespace {
 
@@ -423,7 +425,10 @@ TEST_F(cms_interop_test, CbcGivesEnvelopedData) {
   const std::string parsed = openssl_asn1parse(message);
   const std::string printed = openssl_print(message);
 
+  const std::regex iv_parameter(R"(OBJECT +:aes-192-cbc\n.*l= +16 prim: +OCTET STRING +\[HEX DUMP\]:[0-9A-F]{32}\n)");
+
   EXPECT_NE(parsed.find("OBJECT            :pkcs7-envelopedData"), std::string::npos) << parsed;
+  EXPECT_TRUE(std::regex_search(parsed, iv_parameter)) << parsed;
   EXPECT_NE(printed.find("contentType: pkcs7-envelopedData (1.2.840.113549.1.7.3)"), std::string::npos) << printed;
   EXPECT_NE(printed.find("algorithm: aes-192-cbc"), std::string::npos) << printed;
   EXPECT_NE(printed.find("algorithm: rsaEncryption"), std::string::npos) << printed;
@@ -438,9 +443,12 @@ TEST_F(cms_interop_test, GcmGivesAuthEnvelopedData) {
 
   EXPECT_NE(parsed.find("id-smime-ct-authEnvelopedData"), std::string::npos) << parsed;
   EXPECT_NE(printed.find("algorithm: aes-128-gcm"), std::string::npos) << printed;
-  // GCMParameters: a 12-byte nonce, then the ICV length 16.
-  EXPECT_NE(parsed.find("OCTET STRING      [HEX DUMP]:"), std::string::npos) << parsed;
-  EXPECT_NE(parsed.find("INTEGER           :10"), std::string::npos) << parsed;
+  // GCMParameters is a 12-byte nonce and the ICV length 16 (0x10). The mac
+  // is the last element: a 16-byte OCTET STRING at depth 3.
+  const std::regex gcm_parameters(R"(l= +12 prim: +OCTET STRING +\[HEX DUMP\]:[0-9A-F]{24}\n.*l= +1 prim: +INTEGER +:10\n)");
+  const std::regex mac(R"(d=3 +hl=2 l= +16 prim: +OCTET STRING +\[HEX DUMP\]:[0-9A-F]{32}\n$)");
+  EXPECT_TRUE(std::regex_search(parsed, gcm_parameters)) << parsed;
+  EXPECT_TRUE(std::regex_search(parsed, mac)) << parsed;
   EXPECT_EQ(printed.find("pkcs7-envelopedData"), std::string::npos) << printed;
 }
 
