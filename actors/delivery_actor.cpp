@@ -73,6 +73,15 @@ messages::destination_result deliver_one(const router_context& context, const me
       result.set_reason(messages::DELIVERY_FAILED);
       result.set_detail(e.what());
       return result;
+    } catch (const std::exception& e) {
+      // Anything else (a filesystem error, bad_alloc) is not retried, and must
+      // not end the actor, which holds the promises of other destinations.
+      log::logger()->error("job {} destination {} ({}): delivery failed: {}; giving up", message.job_id(),
+                           message.index(), message.address(), e.what());
+      result.set_outcome(messages::FAILED);
+      result.set_reason(messages::DELIVERY_FAILED);
+      result.set_detail(e.what());
+      return result;
     }
   }
 }
@@ -86,7 +95,8 @@ void drain(const router_context& context, job_queue& queue) {
 
     auto result = deliver_one(context, next->second.message);
     context.stats->count_handled("delivery");
-    if (result.reason() != messages::REASON_NONE)
+    // Destinations that failed before delivery are counted by the actor that failed them.
+    if (result.reason() == messages::DELIVERY_FAILED)
       context.stats->count_failure("delivery", messages::reason_code_Name(result.reason()));
     next->second.promise.deliver(std::move(result));
     queue.waiting.erase(next);
@@ -99,10 +109,11 @@ caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_
       [self, context](messages::built_message& message) -> caf::response_promise {
         auto promise = self->make_response_promise();
         const std::string job_id = message.job_id();
+        const uint32_t index = message.index();
         const uint32_t count = message.destination_count();
 
         auto& queue = self->state.jobs[job_id];
-        queue.waiting.emplace(message.index(), waiting_message{std::move(message), promise});
+        queue.waiting.emplace(index, waiting_message{std::move(message), promise});
         drain(*context, queue);
         if (queue.next_index >= count)
           self->state.jobs.erase(job_id);

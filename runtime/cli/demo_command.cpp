@@ -239,7 +239,12 @@ int run_demo(const arguments& given) {
     return exit_usage;
   }
   const fs::path out = fs::absolute(out_text);
-  prepare_output(out);
+  try {
+    prepare_output(out);
+  } catch (const std::exception& e) {
+    std::cerr << "smime-router demo: " << e.what() << "\n";
+    return exit_usage;
+  }
 
   Botan::AutoSeeded_RNG rng;
   const fs::path config_file = out / "router.textproto";
@@ -252,6 +257,7 @@ int run_demo(const arguments& given) {
 
   std::vector<std::pair<std::string, messages::destination_result>> sent;
   int not_sent = 0;
+  int notices = 0;
   auto run = [&](const messages::job_request& job) {
     const auto result = service->submit(job);
     const std::string function = config::function_name(job.function());
@@ -262,10 +268,12 @@ int run_demo(const arguments& given) {
       else
         sent.emplace_back(function, destination);
     }
-    if (result.notification_sent())
+    if (result.notification_sent()) {
+      ++notices;
       std::printf("%-8s %-30s %-28s %-22s %s\n", result.job_id().c_str(), function.c_str(),
                   job.originator().empty() ? job.end_receiver().c_str() : job.originator().c_str(),
                   "notice_sent", "certificate-failure notice, without the document");
+    }
     return result;
   };
 
@@ -284,8 +292,8 @@ int run_demo(const arguments& given) {
   print_checks(out, sent);
   std::cout << "\nPer-actor counts:\n" << stats::format_table(service->stats());
   service->stop();
-  std::cout << "\n" << sent.size() << " messages in " << (out / "outbox" / "new").string() << ", " << not_sent
-            << " destinations not sent as intended (see the reasons above)\n";
+  std::cout << "\n" << sent.size() + notices << " messages (" << notices << " of them notices) in "
+            << (out / "outbox" / "new").string() << "; " << not_sent << " destinations not sent (reasons above)\n";
   return exit_ok;
 }
 

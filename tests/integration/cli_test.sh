@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The smime-router program as a user runs it: demo, check-config and send.
+# openssl checks every message the demo leaves in its outbox.
+# Usage: cli_test.sh PATH_TO_SMIME_ROUTER
+set -uo pipefail
+
+router=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+checks=0
+
+pass() { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
+expect_exit() {  # expect_exit CODE DESCRIPTION -- COMMAND...
+  local expected=$1 description=$2
+  shift 3
+  "$@" >"$work/out.txt" 2>"$work/err.txt"
+  local actual=$?
+  if [[ $actual -eq $expected ]]; then pass; else fail "$description: exit $actual, expected $expected"; cat "$work/err.txt"; fi
+}
+
+# --- demo -------------------------------------------------------------------
+demo="$work/demo"
+expect_exit 0 "demo runs" -- "$router" demo --out "$demo"
+cp "$work/out.txt" "$work/demo-output.txt"
+outbox="$demo/outbox/new"
+
+for function in STANDARD_ADDRESS EMAIL_TX_RESULTS FOLDER_TRANSFER_RESULT_REPORT STORE PERSONAL_BOX TRANSFER_BOX \
+                FORWARDING SMTP_RECEPTION; do
+  if grep -q " $function " "$work/demo-output.txt"; then pass; else fail "demo output has no line for $function"; fi
+done
+
+count=$(find "$outbox" -name '*.eml' | wc -l)
+if [[ $count -ge 14 ]]; then pass; else fail "demo left $count messages in $outbox, expected at least 14"; fi
+
+id_for() {  # maps a To address to the address-book id whose key decrypts it
+  local local_part=${1%%@*}
+  echo "$local_part"
+}
+
+encrypted=0 signed=0 both=0
+for file in "$outbox"/*.eml; do
+  to=$(grep -m1 '^To: ' "$file" | sed 's/^To: //; s/\r$//')
+  if grep -q 'Content-Type: application/pkcs7-mime' "$file"; then
+    id=$(id_for "$to")
+    if ! openssl cms -decrypt -in "$file" -inkey "$demo/pki/$id.key.pem" -recip "$demo/pki/$id.cert.pem" \
+        -out "$work/inner.eml" 2>"$work/err.txt"; then
+      fail "openssl cannot decrypt $file for $id"; cat "$work/err.txt"; continue
+    fi
+    pass
+    if grep -q 'multipart/signed' "$work/inner.eml"; then
+      if openssl cms -verify -in "$work/inner.eml" -CAfile "$demo/pki/root.pem" -out /dev/null 2>"$work/err.txt"; then
+        pass; both=$((both + 1))
+      else
+        fail "openssl cannot verify the signed entity inside $file"; cat "$work/err.txt"
+      fi
+    else
+      encrypted=$((encrypted + 1))
+    fi
+  elif grep -q 'Content-Type: multipart/signed' "$file"; then
+    if openssl cms -verify -in "$file" -CAfile "$demo/pki/root.pem" -out /dev/null 2>"$work/err.txt"; then
+      pass; signed=$((signed + 1))
+    else
+      fail "openssl cannot verify $file"; cat "$work/err.txt"
+    fi
+  fi
+  if grep -q 'x-pkcs7' "$file"; then fail "$file uses an application/x-pkcs7 type"; else pass; fi
+  if awk 'length($0) > 999 { found = 1 } END { exit !found }' "$file"; then fail "$file has a line over 998 octets"; else pass; fi
+done
+[[ $encrypted -ge 1 ]] && pass || fail "no encrypted-only message in the demo outbox"
+[[ $signed -ge 1 ]] && pass || fail "no signed-only message in the demo outbox"
+[[ $both -ge 1 ]] && pass || fail "no signed-and-encrypted message in the demo outbox"
+
+# carol's certificate has expired: she gets nothing; the fax sender gets a notice without the document.
+if grep -l '^To: carol@example.com' "$outbox"/*.eml >/dev/null 2>&1; then fail "carol received a message"; else pass; fi
+notice=$(grep -l '^To: fax-sender@remote.example.net' "$outbox"/*.eml | head -1)
+if [[ -n "$notice" ]]; then
+  pass
+  # Neither the TIFF ("II*" in base64 is "SUkq") nor the PDF ("%PDF" is "JVBER") may appear.
+  if grep -q -e 'SUkqAA' -e 'JVBERi0' -e 'fax-page.tif' "$notice"; then fail "the notice carries the document"; else pass; fi
+  if grep -q 'carol@example.com' "$notice"; then pass; else fail "the notice does not name the failed destination"; fi
+else
+  fail "no certificate notice to the originator"
+fi
+
+# Running the demo again into the same folder works and starts a fresh outbox.
+expect_exit 0 "demo runs again" -- "$router" demo --out "$demo"
+# A folder that is not an earlier demo folder is left alone.
+mkdir -p "$work/other" && touch "$work/other/keep.txt"
+expect_exit 2 "demo refuses a foreign folder" -- "$router" demo --out "$work/other"
+[[ -f "$work/other/keep.txt" ]] && pass || fail "demo touched a foreign folder"
+
+# --- check-config -----------------------------------------------------------
+expect_exit 0 "check-config accepts the demo config" -- "$router" check-config --config "$demo/router.textproto"
+sed 's/kind: EMAIL/kind: PIGEON/' "$demo/router.textproto" >"$demo/bad.textproto"
+expect_exit 3 "check-config rejects an unknown kind" -- "$router" check-config --config "$demo/bad.textproto"
+if grep -q 'bad.textproto' "$work/err.txt" && grep -q 'PIGEON' "$work/err.txt"; then pass
+else fail "check-config error does not name the file and value: $(cat "$work/err.txt")"; fi
+expect_exit 3 "check-config rejects a missing file" -- "$router" check-config --config "$demo/none.textproto"
+expect_exit 2 "check-config needs --config" -- "$router" check-config
+
+# --- send ---------------------------------------------------------------------
+pdf=$(dirname "$0")/../../demo/documents/maintenance-report.pdf
+expect_exit 0 "send to bob" -- "$router" send --config "$demo/router.textproto" --function store --to bob \
+  --attach "$pdf" --subject "Stored report"
+if grep -q '"outcome":"sent_encrypted"' "$work/out.txt"; then pass; else fail "send output: $(cat "$work/out.txt")"; fi
+file=$(sed 's/.*"outbox_file":"\([^"]*\)".*/\1/' "$work/out.txt")
+if openssl cms -decrypt -in "$file" -inkey "$demo/pki/bob.key.pem" -recip "$demo/pki/bob.cert.pem" -out "$work/bob.eml"; then
+  pass
+  if grep -q 'maintenance-report.pdf' "$work/bob.eml"; then pass; else fail "decrypted message lacks the attachment"; fi
+else
+  fail "openssl cannot decrypt the sent message"
+fi
+
+expect_exit 1 "send to an unknown id" -- "$router" send --config "$demo/router.textproto" --function store --to nobody
+if grep -q '"outcome":"rejected","reason":"UNKNOWN_DESTINATION"' "$work/out.txt"; then pass
+else fail "unknown id output: $(cat "$work/out.txt")"; fi
+
+expect_exit 1 "send to an expired certificate" -- "$router" send --config "$demo/router.textproto" \
+  --function forwarding --to carol --originator sender@remote.example.net
+if grep -q '"reason":"CERTIFICATE_EXPIRED"' "$work/out.txt"; then pass; else fail "expired output: $(cat "$work/out.txt")"; fi
+
+expect_exit 2 "send with an unknown function" -- "$router" send --config "$demo/router.textproto" \
+  --function teleport --to bob
+expect_exit 2 "send without --to" -- "$router" send --config "$demo/router.textproto" --function store
+expect_exit 2 "send with a missing attachment" -- "$router" send --config "$demo/router.textproto" \
+  --function store --to bob --attach "$work/none.pdf"
+expect_exit 3 "send with an invalid config" -- "$router" send --config "$demo/bad.textproto" --function store --to bob
+expect_exit 2 "unknown command" -- "$router" frobnicate
+
+echo "$((checks - failures)) passed, $failures failed"
+[[ $failures -eq 0 ]]

@@ -1,0 +1,449 @@
+// The router end to end through the embedding API: real actors, a fixed
+// clock, delivery to a Maildir outbox or to an aiosmtpd relay on loopback, and
+// openssl as the independent checker of every message.
+#include "runtime/api/service.hpp"
+
+#include "tests/common/test_pki.hpp"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <regex>
+#include <thread>
+
+extern char** environ;
+
+namespace router::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string document_text = "CONFIDENTIAL-DOCUMENT-MARKER quarterly figures 4711\n";
+
+/// aiosmtpd relay on 127.0.0.1, stopped when the object dies.
+class smtp_sink {
+ public:
+  explicit smtp_sink(const fs::path& dir) : mail_dir_(dir / "relay") {
+    const std::string script = source_path("tests/integration/smtp_sink.py").string();
+    const std::string port_file = (dir / "relay.port").string();
+    const std::string dir_text = mail_dir_.string();
+    const char* argv[] = {"/usr/bin/python3", script.c_str(), port_file.c_str(), dir_text.c_str(), "120", nullptr};
+    if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+      throw std::runtime_error("cannot start the aiosmtpd relay");
+
+    for (int i = 0; i < 200 && !fs::exists(port_file); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(port_file))
+      throw std::runtime_error("the aiosmtpd relay did not start within 10 s");
+    port_ = std::stoi(read_file(port_file));
+  }
+
+  ~smtp_sink() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+
+  int port() const { return port_; }
+
+  /// Returns the stored messages in arrival order.
+  std::vector<fs::path> messages() const {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(mail_dir_)) {
+      if (entry.path().extension() == ".eml" && entry.path().filename().string()[0] != '.')
+        files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
+ private:
+  fs::path mail_dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+class service_test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new scratch_dir();
+    write_test_pki(pki_->path());
+  }
+
+  static void TearDownTestSuite() {
+    delete pki_;
+    pki_ = nullptr;
+  }
+
+  void SetUp() override {
+    fs::create_directories(work_ / "pki");
+    for (const auto& entry : fs::directory_iterator(pki_->path() / "pki"))
+      fs::copy(entry.path(), work_.path() / "pki" / entry.path().filename(),
+               fs::copy_options::overwrite_existing);
+  }
+
+  /// Starts a router on a config written into the test's folder.
+  std::unique_ptr<api::service> start(const std::string& config_text,
+                                      std::function<std::chrono::system_clock::time_point()> clock = nullptr) {
+    write_file(work_ / "router.textproto", config_text);
+    api::service_options options;
+    options.clock = clock ? clock : [] { return reference_time(); };
+    options.crypto_workers = 2;
+    options.first_retry_delay = std::chrono::milliseconds(10);
+    return api::service::start(config::load_config(work_ / "router.textproto"), options);
+  }
+
+  static messages::job_request job(config::source_function function, const std::vector<std::string>& destinations) {
+    messages::job_request request;
+    request.set_function(function);
+    request.set_subject("Test document");
+    request.set_body_text("Please find the document attached.\n");
+    for (const auto& destination : destinations) {
+      auto* ref = request.add_destinations();
+      if (destination.find('@') != std::string::npos)
+        ref->set_address(destination);
+      else
+        ref->set_id(destination);
+    }
+    auto* attachment = request.add_attachments();
+    attachment->set_filename("document.txt");
+    attachment->set_content_type("text/plain");
+    attachment->set_data(document_text);
+    return request;
+  }
+
+  std::string pki(const std::string& name) const { return (work_.path() / "pki" / name).string(); }
+
+  std::string attime() const { return " -attime " + std::to_string(unix_seconds(reference_time())); }
+
+  /// Verifies a signed message with openssl against the root alone (no -certfile).
+  command_result verify_signed(const std::string& file) const {
+    return run_command("openssl cms -verify -in " + shell_quote(file) + " -CAfile " + shell_quote(pki("root.pem")) +
+                       attime());
+  }
+
+  /// Decrypts a message for an address-book id with openssl.
+  command_result decrypt(const std::string& file, const std::string& id) const {
+    return run_command("openssl cms -decrypt -in " + shell_quote(file) + " -inkey " + shell_quote(pki(id + ".key.pem")) +
+                       " -recip " + shell_quote(pki(id + ".cert.pem")));
+  }
+
+  /// Decrypts, then verifies the signed entity inside.
+  command_result decrypt_and_verify(const std::string& file, const std::string& id) const {
+    return run_command("openssl cms -decrypt -in " + shell_quote(file) + " -inkey " + shell_quote(pki(id + ".key.pem")) +
+                       " -recip " + shell_quote(pki(id + ".cert.pem")) + " | openssl cms -verify -CAfile " +
+                       shell_quote(pki("root.pem")) + attime());
+  }
+
+  scratch_dir work_;
+  static scratch_dir* pki_;
+};
+
+scratch_dir* service_test::pki_ = nullptr;
+
+const messages::destination_result& result_for(const messages::job_result& result, const std::string& id) {
+  for (const auto& destination : result.destinations()) {
+    if (destination.destination_id() == id || destination.address() == id)
+      return destination;
+  }
+  throw std::runtime_error("no result for " + id);
+}
+
+TEST_F(service_test, StandardAddressAppliesPerDestinationRules) {
+  auto router = start(test_config_text());
+  auto request = job(config::STANDARD_ADDRESS, {"alice", "bob", "dave", "fax"});
+  request.set_request_encrypt(true);
+  const auto result = router->submit(request);
+
+  ASSERT_EQ(result.destinations_size(), 4);
+  // alice: encrypt flag and certificate, address-book sign default on.
+  EXPECT_EQ(result_for(result, "alice").outcome(), messages::SENT_ENCRYPTED_SIGNED);
+  // bob: encrypt flag and certificate, sign default off.
+  EXPECT_EQ(result_for(result, "bob").outcome(), messages::SENT_ENCRYPTED);
+  // dave: no encryption configured, so sent in clear although encryption was asked.
+  EXPECT_EQ(result_for(result, "dave").outcome(), messages::SENT_PLAIN);
+  // fax: standard transmission to Internet fax is never encrypted or signed.
+  EXPECT_EQ(result_for(result, "fax").outcome(), messages::SENT_PLAIN);
+
+  const auto alice_file = result_for(result, "alice").outbox_file();
+  const auto alice_check = decrypt_and_verify(alice_file, "alice");
+  EXPECT_EQ(alice_check.exit_code, 0) << alice_check.output;
+  EXPECT_NE(alice_check.output.find("Verification successful"), std::string::npos) << alice_check.output;
+
+  const auto bob_check = decrypt(result_for(result, "bob").outbox_file(), "bob");
+  EXPECT_EQ(bob_check.exit_code, 0) << bob_check.output;
+  EXPECT_NE(bob_check.output.find("Please find the document attached."), std::string::npos);
+
+  const std::string plain = read_file(result_for(result, "dave").outbox_file());
+  EXPECT_EQ(plain.find("pkcs7"), std::string::npos);
+}
+
+TEST_F(service_test, EveryFunctionDeliversCheckableMessage) {
+  auto router = start(test_config_text());
+  const std::vector<config::source_function> functions = {
+      config::STANDARD_ADDRESS, config::EMAIL_TX_RESULTS, config::FOLDER_TRANSFER_RESULT_REPORT,
+      config::STORE,            config::PERSONAL_BOX,     config::TRANSFER_BOX,
+      config::FORWARDING,       config::SMTP_RECEPTION};
+
+  for (const auto function : functions) {
+    SCOPED_TRACE(config::function_name(function));
+    const auto result = router->submit(job(function, {"alice"}));
+    ASSERT_EQ(result.destinations_size(), 1);
+    const auto& alice = result.destinations(0);
+    ASSERT_FALSE(alice.outbox_file().empty()) << alice.detail();
+
+    switch (alice.outcome()) {
+      case messages::SENT_ENCRYPTED_SIGNED: {
+        const auto check = decrypt_and_verify(alice.outbox_file(), "alice");
+        EXPECT_EQ(check.exit_code, 0) << check.output;
+        break;
+      }
+      case messages::SENT_SIGNED: {
+        const auto check = verify_signed(alice.outbox_file());
+        EXPECT_EQ(check.exit_code, 0) << check.output;
+        break;
+      }
+      default:
+        break;
+    }
+    // Standard address signs by the destination's default; the others by their settings.
+    const auto expected = function == config::SMTP_RECEPTION ? messages::SENT_SIGNED
+                          : function == config::STANDARD_ADDRESS ? messages::SENT_SIGNED
+                                                                 : messages::SENT_ENCRYPTED_SIGNED;
+    EXPECT_EQ(alice.outcome(), expected);
+  }
+
+  const auto figures = router->stats();
+  EXPECT_EQ(figures.at("source.reports").messages_handled, 2u);
+  EXPECT_EQ(figures.at("source.forwarding").messages_handled, 1u);
+  EXPECT_EQ(figures.at("delivery").messages_handled, 8u);
+}
+
+TEST_F(service_test, ForwardingToExpiredCertificateNotifiesOriginator) {
+  auto router = start(test_config_text());
+  auto request = job(config::FORWARDING, {"alice", "carol"});
+  request.set_originator("sender@remote.example.net");
+  const auto result = router->submit(request);
+
+  EXPECT_EQ(result_for(result, "alice").outcome(), messages::SENT_ENCRYPTED_SIGNED);
+  EXPECT_EQ(result_for(result, "carol").outcome(), messages::FAILED);
+  EXPECT_EQ(result_for(result, "carol").reason(), messages::CERTIFICATE_EXPIRED);
+  EXPECT_TRUE(result_for(result, "carol").outbox_file().empty());
+  EXPECT_TRUE(result.notification_sent());
+
+  // The outbox holds alice's message and the notice, nothing for carol.
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(work_ / "outbox" / "new"))
+    files.push_back(entry.path());
+  ASSERT_EQ(files.size(), 2u);
+  std::string notice;
+  for (const auto& file : files) {
+    const std::string text = read_file(file);
+    if (text.find("To: sender@remote.example.net") != std::string::npos)
+      notice = text;
+    EXPECT_EQ(text.find("To: carol@example.com"), std::string::npos);
+  }
+  ASSERT_FALSE(notice.empty());
+  EXPECT_NE(notice.find("carol@example.com"), std::string::npos);
+  EXPECT_NE(notice.find("CERTIFICATE_EXPIRED"), std::string::npos);
+  // The notice never contains the document, nor its text part.
+  EXPECT_EQ(notice.find("CONFIDENTIAL-DOCUMENT-MARKER"), std::string::npos);
+  EXPECT_EQ(notice.find("Q09ORklERU5USUFM"), std::string::npos);  // base64 of the document's start
+  EXPECT_EQ(notice.find("document.txt"), std::string::npos);
+  EXPECT_EQ(notice.find("Please find the document attached."), std::string::npos);
+}
+
+TEST_F(service_test, ForwardingWithoutOriginatorNotifiesEndReceiver) {
+  auto router = start(test_config_text());
+  auto request = job(config::FORWARDING, {"carol"});
+  request.set_end_receiver("box-owner@device.example.com");
+  const auto result = router->submit(request);
+
+  EXPECT_TRUE(result.notification_sent());
+  bool found = false;
+  for (const auto& entry : fs::directory_iterator(work_ / "outbox" / "new"))
+    found = found || read_file(entry.path()).find("To: box-owner@device.example.com") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST_F(service_test, TransferBoxExpiredCertificateHasNoNotice) {
+  auto router = start(test_config_text());
+  auto request = job(config::TRANSFER_BOX, {"carol", "fax"});
+  request.set_originator("sender@remote.example.net");
+  const auto result = router->submit(request);
+
+  EXPECT_EQ(result_for(result, "carol").outcome(), messages::FAILED);
+  EXPECT_EQ(result_for(result, "carol").reason(), messages::CERTIFICATE_EXPIRED);
+  EXPECT_FALSE(result.notification_sent());
+  // Transferring may encrypt for an Internet-fax destination, but never signs it.
+  EXPECT_EQ(result_for(result, "fax").outcome(), messages::SENT_ENCRYPTED);
+  const auto check = decrypt(result_for(result, "fax").outbox_file(), "fax");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
+TEST_F(service_test, CertificateExpiringWhileQueuedIsCaught) {
+  // The plan is made at 00:00, when erin's certificate is still valid; the
+  // message is built after 12:00, when it has expired.
+  std::atomic<int> calls{0};
+  auto clock = [&calls] {
+    return calls++ == 0 ? reference_time() : reference_time() + std::chrono::hours(13);
+  };
+  auto router = start(test_config_text(), clock);
+  const auto result = router->submit(job(config::STORE, {"erin"}));
+
+  EXPECT_EQ(result.destinations(0).outcome(), messages::FAILED);
+  EXPECT_EQ(result.destinations(0).reason(), messages::CERTIFICATE_EXPIRED);
+  EXPECT_FALSE(fs::exists(work_ / "outbox" / "new") && !fs::is_empty(work_ / "outbox" / "new"));
+}
+
+TEST_F(service_test, DestinationsAreSentInJobOrder) {
+  auto router = start(test_config_text());
+  std::vector<std::string> destinations;
+  for (int i = 0; i < 6; ++i) {
+    destinations.push_back("alice");
+    destinations.push_back("dave");
+    destinations.push_back("bob");
+  }
+  const auto result = router->submit(job(config::STORE, destinations));
+
+  // Maildir names carry a per-process sequence number ("Q<n>"); it grows with the index.
+  int last_sequence = -1;
+  const std::regex sequence_pattern("Q([0-9]+)\\.");
+  for (const auto& destination : result.destinations()) {
+    std::smatch match;
+    const std::string name = fs::path(destination.outbox_file()).filename().string();
+    ASSERT_TRUE(std::regex_search(name, match, sequence_pattern)) << name;
+    const int sequence = std::stoi(match[1]);
+    EXPECT_GT(sequence, last_sequence) << "destination " << destination.index() << " was sent out of order";
+    last_sequence = sequence;
+  }
+}
+
+TEST_F(service_test, DoNotUseRejectsJobAskingForSignature) {
+  std::string text = replace_once(test_config_text(), "signature_mode: SET_INDIVIDUALLY", "signature_mode: DO_NOT_USE");
+  auto router = start(text);
+  auto request = job(config::STANDARD_ADDRESS, {"alice", "dave"});
+  request.set_request_sign(messages::SIGN_REQUEST_ON);
+  const auto result = router->submit(request);
+
+  for (const auto& destination : result.destinations()) {
+    EXPECT_EQ(destination.outcome(), messages::REJECTED);
+    EXPECT_EQ(destination.reason(), messages::SIGNATURE_NOT_AVAILABLE);
+  }
+  EXPECT_FALSE(fs::exists(work_ / "outbox" / "new") && !fs::is_empty(work_ / "outbox" / "new"));
+}
+
+TEST_F(service_test, EncryptAllFailsDestinationWithoutCertificate) {
+  auto router = start(test_config_text("encrypt_all: true\n"));
+  const auto result = router->submit(job(config::STORE, {"dave", "bob"}));
+
+  EXPECT_EQ(result_for(result, "dave").outcome(), messages::FAILED);
+  EXPECT_EQ(result_for(result, "dave").reason(), messages::NO_CERTIFICATE);
+  EXPECT_EQ(result_for(result, "bob").outcome(), messages::SENT_ENCRYPTED_SIGNED);
+}
+
+TEST_F(service_test, ExpiredDeviceCertificateFailsSignedSends) {
+  auto router = start(test_config_text(), [] { return utc("2036-01-01T00:00:00Z"); });
+  const auto result = router->submit(job(config::SMTP_RECEPTION, {"dave"}));
+
+  EXPECT_EQ(result.destinations(0).outcome(), messages::FAILED);
+  EXPECT_EQ(result.destinations(0).reason(), messages::DEVICE_CERTIFICATE_UNUSABLE);
+}
+
+TEST_F(service_test, InvalidJobsAreRejectedAtSubmit) {
+  auto router = start(test_config_text());
+  messages::job_request no_destination;
+  no_destination.set_function(config::STORE);
+  EXPECT_THROW(router->submit(no_destination), api::invalid_job);
+
+  messages::job_request no_function = job(config::STORE, {"alice"});
+  no_function.set_function(config::SOURCE_FUNCTION_UNSPECIFIED);
+  EXPECT_THROW(router->submit(no_function), api::invalid_job);
+}
+
+TEST_F(service_test, UnknownDestinationIsRejected) {
+  auto router = start(test_config_text());
+  const auto result = router->submit(job(config::STORE, {"nobody", "alice"}));
+
+  EXPECT_EQ(result.destinations(0).outcome(), messages::REJECTED);
+  EXPECT_EQ(result.destinations(0).reason(), messages::UNKNOWN_DESTINATION);
+  EXPECT_EQ(result.destinations(1).outcome(), messages::SENT_ENCRYPTED_SIGNED);
+}
+
+TEST_F(service_test, AsyncSubmitsAllComplete) {
+  auto router = start(test_config_text());
+  std::atomic<int> done{0};
+  std::atomic<int> sent{0};
+  for (int i = 0; i < 10; ++i) {
+    router->submit_async(job(config::STORE, {"alice", "bob"}), [&](messages::job_result result) {
+      for (const auto& destination : result.destinations())
+        sent += destination.outcome() == messages::SENT_ENCRYPTED_SIGNED ? 1 : 0;
+      ++done;
+    });
+  }
+  router->stop();
+
+  EXPECT_EQ(done.load(), 10);
+  EXPECT_EQ(sent.load(), 20);
+}
+
+TEST_F(service_test, SmtpRelayReceivesVerifiableMessages) {
+  smtp_sink relay(work_.path());
+  const std::string text = replace_once(
+      test_config_text(), "delivery { outbox { directory: \"outbox\" } }",
+      "delivery { smtp_relay { host: \"127.0.0.1\" port: " + std::to_string(relay.port()) + " timeout_seconds: 10 } }");
+  auto router = start(text);
+  auto request = job(config::SMTP_RECEPTION, {"dave", "alice"});
+  const auto result = router->submit(request);
+
+  ASSERT_EQ(result.destinations_size(), 2);
+  for (const auto& destination : result.destinations()) {
+    EXPECT_EQ(destination.outcome(), messages::SENT_SIGNED) << destination.detail();
+    EXPECT_NE(destination.smtp_reply().find("250"), std::string::npos) << destination.smtp_reply();
+  }
+  const auto stored = relay.messages();
+  ASSERT_EQ(stored.size(), 2u);
+  for (const auto& file : stored) {
+    const auto check = verify_signed(file.string());
+    EXPECT_EQ(check.exit_code, 0) << file << "\n" << check.output;
+  }
+  EXPECT_NE(read_file(stored[0].string() + ".rcpt").find("dave@example.com"), std::string::npos);
+  EXPECT_NE(read_file(stored[1].string() + ".rcpt").find("alice@example.com"), std::string::npos);
+}
+
+TEST_F(service_test, SmtpPermanentRejectionFailsWithReply) {
+  smtp_sink relay(work_.path());
+  const std::string text = replace_once(
+      test_config_text(), "delivery { outbox { directory: \"outbox\" } }",
+      "delivery { smtp_relay { host: \"127.0.0.1\" port: " + std::to_string(relay.port()) + " timeout_seconds: 10 } }");
+  auto router = start(text);
+  const auto result = router->submit(job(config::SMTP_RECEPTION, {"reject@example.com", "busy@example.com"}));
+
+  EXPECT_EQ(result.destinations(0).outcome(), messages::FAILED);
+  EXPECT_EQ(result.destinations(0).reason(), messages::DELIVERY_FAILED);
+  EXPECT_NE(result.destinations(0).detail().find("550"), std::string::npos) << result.destinations(0).detail();
+  EXPECT_EQ(result.destinations(1).outcome(), messages::FAILED);
+  EXPECT_NE(result.destinations(1).detail().find("451"), std::string::npos) << result.destinations(1).detail();
+  EXPECT_TRUE(relay.messages().empty());
+  EXPECT_EQ(router->stats().at("delivery").failures_by_reason.at("DELIVERY_FAILED"), 2u);
+}
+
+TEST_F(service_test, UnreachableRelayFailsAfterRetries) {
+  // Port 1 on loopback: nothing listens there, so every connection is refused.
+  const std::string text = replace_once(test_config_text(), "delivery { outbox { directory: \"outbox\" } }",
+                                        "delivery { smtp_relay { host: \"127.0.0.1\" port: 1 timeout_seconds: 5 } }");
+  auto router = start(text);
+  const auto result = router->submit(job(config::SMTP_RECEPTION, {"dave"}));
+
+  EXPECT_EQ(result.destinations(0).outcome(), messages::FAILED);
+  EXPECT_EQ(result.destinations(0).reason(), messages::DELIVERY_FAILED);
+  EXPECT_NE(result.destinations(0).detail().find("cannot connect"), std::string::npos)
+      << result.destinations(0).detail();
+}
+
+} // namespace
+} // namespace router::testing
