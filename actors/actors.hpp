@@ -26,7 +26,8 @@ caf::actor spawn_crypto_pool(caf::actor_system& system, context_ptr context, siz
 /// one by one in destination order, whatever order they arrive in.
 caf::actor spawn_delivery(caf::actor_system& system, context_ptr context);
 
-/// Handles certificate_notice_request -> bool (whether a notice went out).
+/// Handles certificate_notice_request -> destination_result of the notice; a
+/// result with reason NO_NOTICE_TARGET when the job names nobody to notify.
 caf::actor spawn_notifier(caf::actor_system& system, context_ptr context, caf::actor delivery);
 
 /// Handles job_request -> job_result for one source function (or the two report

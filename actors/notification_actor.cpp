@@ -27,12 +27,15 @@ caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr co
         auto notice =
             compose::build_certificate_notice(*context->config, request.job(), failed, context->clock(), self->state.rng);
         if (notice.message().empty()) {
-          const auto reason = notice.reason() == messages::REASON_NONE ? std::string("NO_NOTICE_TARGET")
-                                                                         : messages::reason_code_Name(notice.reason());
-          context->stats->count_failure("notification", reason);
+          messages::destination_result not_sent;
+          not_sent.set_job_id(notice.job_id());
+          not_sent.set_outcome(messages::FAILED);
+          not_sent.set_reason(notice.reason() == messages::REASON_NONE ? messages::NO_NOTICE_TARGET : notice.reason());
+          not_sent.set_detail(notice.detail());
+          context->stats->count_failure("notification", messages::reason_code_Name(not_sent.reason()));
           log::logger()->warn("job {}: no certificate notice sent ({}): the job names no originator or end receiver",
-                              request.job().job_id(), reason);
-          promise.deliver(false);
+                              request.job().job_id(), messages::reason_code_Name(not_sent.reason()));
+          promise.deliver(std::move(not_sent));
           return promise;
         }
 
@@ -45,11 +48,16 @@ caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr co
                     context->stats->count_failure("notification", messages::reason_code_Name(result.reason()));
                   log::logger()->info("job {}: certificate notice to {} {}", job_id, result.address(),
                                       sent ? "sent" : "failed");
-                  promise.deliver(sent);
+                  promise.deliver(std::move(result));
                 },
-                [promise, context](caf::error&) mutable {
+                [promise, context, job_id](caf::error& error) mutable {
                   context->stats->count_failure("notification", "DELIVERY_FAILED");
-                  promise.deliver(false);
+                  messages::destination_result failed;
+                  failed.set_job_id(job_id + "-notice");
+                  failed.set_outcome(messages::FAILED);
+                  failed.set_reason(messages::DELIVERY_FAILED);
+                  failed.set_detail("delivery actor failed: " + to_string(error));
+                  promise.deliver(std::move(failed));
                 });
         return promise;
       },

@@ -177,8 +177,8 @@ class source_behavior {
       *request.add_failed() = std::move(result);
     self_->request(notifier_, caf::infinite, std::move(request))
         .then(
-            [pending](bool sent) {
-              pending->result.set_notification_sent(sent);
+            [pending](messages::destination_result& notice) {
+              pending->result.set_notification_sent(notice.reason() == messages::REASON_NONE);
               pending->promise.deliver(pending->result);
             },
             [pending](caf::error&) { pending->promise.deliver(pending->result); });

@@ -270,6 +270,15 @@ TEST_F(service_test, ForwardingWithoutOriginatorNotifiesEndReceiver) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(service_test, ForwardingWithoutAnyoneToNotifyCountsIt) {
+  auto router = start(test_config_text());
+  const auto result = router->submit(job(config::FORWARDING, {"carol"}));
+
+  EXPECT_EQ(result.destinations(0).reason(), messages::CERTIFICATE_EXPIRED);
+  EXPECT_FALSE(result.notification_sent());
+  EXPECT_EQ(router->stats().at("notification").failures_by_reason.at("NO_NOTICE_TARGET"), 1u);
+}
+
 TEST_F(service_test, TransferBoxExpiredCertificateHasNoNotice) {
   auto router = start(test_config_text());
   auto request = job(config::TRANSFER_BOX, {"carol", "fax"});
