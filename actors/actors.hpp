@@ -27,12 +27,12 @@ caf::actor spawn_crypto_pool(caf::actor_system& system, context_ptr context, siz
 caf::actor spawn_delivery(caf::actor_system& system, context_ptr context);
 
 /// Handles certificate_notice_request -> destination_result of the notice; a
-/// result with reason NO_NOTICE_TARGET when the job names nobody to notify.
+/// result with reason NO_NOTICE_TARGET when the job names no one to notify.
 caf::actor spawn_notifier(caf::actor_system& system, context_ptr context, caf::actor delivery);
 
 /// Handles job_request -> job_result for one source function (or the two report
 /// functions together): plans the job, fans its destinations out to the crypto
-/// pool, collects the results and asks for a certificate notice when one is due.
+/// pool, collects the results and requests a certificate notice when one is due.
 caf::actor spawn_source(caf::actor_system& system, context_ptr context, std::string name, caf::actor crypto_pool,
                         caf::actor delivery, caf::actor notifier);
 

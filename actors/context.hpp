@@ -1,4 +1,4 @@
-// What every actor of one running router shares: the loaded config, the
+// State shared by every actor of one running router: the loaded config, the
 // injected clock, the statistics registry and the delivery target.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Delivery actor: delivers each job's messages in destination order.
 //
-// Messages of one job may arrive in any order from the crypto pool; each waits
+// Messages of one job may arrive in any order from the crypto pool. Each waits
 // until every destination before it has been delivered or has failed, so the
 // sends of a job happen one by one in the order the destinations were given.
 // It runs detached because delivery blocks on disk and network I/O.
@@ -75,7 +75,7 @@ messages::destination_result deliver_one(const router_context& context, const me
       return result;
     } catch (const std::exception& e) {
       // Anything else (a filesystem error, bad_alloc) is not retried, and must
-      // not end the actor, which holds the promises of other destinations.
+      // not end the actor, because it keeps the promises of other destinations.
       log::logger()->error("job {} destination {} ({}): delivery failed: {}; giving up", message.job_id(),
                            message.index(), message.address(), e.what());
       result.set_outcome(messages::FAILED);

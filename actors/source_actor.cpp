@@ -1,6 +1,6 @@
 // Source actor: one per source function. Plans each job with the send policy,
 // sends every destination to the crypto pool and then to delivery, and
-// answers the submitter with the job's results once all destinations are done.
+// replies to the submitter with the job's results once all destinations are done.
 #include "actors/actors.hpp"
 
 #include "runtime/certs/certs.hpp"
@@ -38,7 +38,7 @@ bool is_certificate_failure(messages::reason_code reason) {
          reason == messages::CERTIFICATE_NOT_YET_VALID || reason == messages::CERTIFICATE_UNREADABLE;
 }
 
-/// Returns the failed destinations whose plan asks for a notice on certificate failure.
+/// Returns the failed destinations whose plan requests a notice on certificate failure.
 std::vector<messages::destination_result> notice_worthy(const pending_job& pending) {
   std::vector<messages::destination_result> failed;
   for (const auto& result : pending.result.destinations()) {
@@ -96,7 +96,7 @@ class source_behavior {
 
  private:
   /// Sends a planned destination to the crypto pool, or straight to delivery
-  /// when the plan already failed it, so delivery still sees every index in order.
+  /// when the plan already failed it, so delivery still receives every index in order.
   void dispatch(const pending_ptr& pending, const messages::destination_plan& plan) {
     if (plan.action() != messages::SEND) {
       auto built = compose::build_for_destination(*context_->config, pending->job, plan, context_->clock(),

@@ -149,7 +149,7 @@ std::string report_text(const std::string& title, const messages::job_result& re
   return text;
 }
 
-/// The demo's jobs, one or more per source function; reports are added after the first job.
+/// Makes the demo's jobs, one per source function except the two reports, which run_demo adds.
 std::vector<messages::job_request> make_jobs(const embedded_document& pdf, const embedded_document& tiff) {
   std::vector<messages::job_request> jobs;
 

@@ -1,5 +1,5 @@
 // Builds the message for one destination: the document entity, then the
-// signature, then the envelope, as the destination plan says.
+// signature, then the envelope, as the destination plan requires.
 //
 // The recipient and device certificates are judged again here, at build time,
 // so a certificate that expired while its job waited is caught. Failures come

@@ -25,13 +25,13 @@ struct envelope {
   std::string message;  // CRLF line ends
 };
 
-/// Where a delivered message went.
+/// Location of a delivered message: an outbox file or the relay's reply.
 struct receipt {
   std::string outbox_file;  // Maildir file, for outbox delivery
   std::string smtp_reply;   // last reply of the relay, for SMTP delivery
 };
 
-/// Delivery failure; `temporary` says whether trying again may succeed.
+/// Delivery failure. `temporary` is true when trying again may succeed.
 class delivery_error : public std::runtime_error {
  public:
   delivery_error(const std::string& message, bool temporary)

@@ -235,7 +235,7 @@ TEST_F(service_test, ForwardingToExpiredCertificateNotifiesOriginator) {
   EXPECT_TRUE(result_for(result, "carol").outbox_file().empty());
   EXPECT_TRUE(result.notification_sent());
 
-  // The outbox holds alice's message and the notice, nothing for carol.
+  // The outbox contains alice's message and the notice, nothing for carol.
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(work_ / "outbox" / "new"))
     files.push_back(entry.path());
