@@ -1,7 +1,7 @@
 // Delivery of built messages: a Maildir outbox or an SMTP relay.
 //
 // A deliverer takes one finished RFC 5322 message and its envelope, and either
-// returns where it went or throws delivery_error, which says whether a retry
+// returns where it went or throws delivery_error, which reports whether a retry
 // may succeed. The retry decision itself lives in retry_policy below, so all
 // delivery-failure policy sits in this module.
 #pragma once
