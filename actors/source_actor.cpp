@@ -35,7 +35,9 @@ struct source_state {
 
 bool is_certificate_failure(messages::reason_code reason) {
   return reason == messages::NO_CERTIFICATE || reason == messages::CERTIFICATE_EXPIRED ||
-         reason == messages::CERTIFICATE_NOT_YET_VALID || reason == messages::CERTIFICATE_UNREADABLE;
+         reason == messages::CERTIFICATE_NOT_YET_VALID || reason == messages::CERTIFICATE_UNREADABLE ||
+         reason == messages::CERTIFICATE_UNTRUSTED || reason == messages::CERTIFICATE_REVOKED ||
+         reason == messages::CERTIFICATE_WRONG_KEY_USAGE || reason == messages::CERTIFICATE_ADDRESS_MISMATCH;
 }
 
 /// Returns the failed destinations whose plan requests a notice on certificate failure.

@@ -1,6 +1,7 @@
 #include "runtime/compose/compose.hpp"
 
 #include "runtime/certs/certs.hpp"
+#include "runtime/certs/usability.hpp"
 #include "runtime/cms/cms.hpp"
 #include "runtime/common/error.hpp"
 #include "runtime/mime/mime.hpp"
@@ -70,17 +71,25 @@ built_message failure(built_message message, reason_code reason, const std::stri
   return message;
 }
 
-/// Returns the reason a certificate cannot be used at `now`, or REASON_NONE.
-reason_code validity_reason(const Botan::X509_Certificate& certificate, time_point now) {
-  switch (certs::check_validity(certificate, now)) {
-    case certs::validity::expired:
+/// Returns the reason code for a certificate usability verdict.
+reason_code reason_for(certs::usability state) {
+  switch (state) {
+    case certs::usability::usable:
+      return messages::REASON_NONE;
+    case certs::usability::expired:
       return messages::CERTIFICATE_EXPIRED;
-    case certs::validity::not_yet_valid:
+    case certs::usability::not_yet_valid:
       return messages::CERTIFICATE_NOT_YET_VALID;
-    case certs::validity::valid:
-      break;
+    case certs::usability::untrusted:
+      return messages::CERTIFICATE_UNTRUSTED;
+    case certs::usability::revoked:
+      return messages::CERTIFICATE_REVOKED;
+    case certs::usability::wrong_key_usage:
+      return messages::CERTIFICATE_WRONG_KEY_USAGE;
+    case certs::usability::address_mismatch:
+      return messages::CERTIFICATE_ADDRESS_MISMATCH;
   }
-  return messages::REASON_NONE;
+  return messages::BUILD_FAILED;
 }
 
 /// Returns the reason the device identity cannot sign at `now`, or REASON_NONE.
@@ -89,10 +98,11 @@ reason_code device_signing_reason(const config::loaded_config& config, time_poin
     detail = "no device signing certificate is configured; set device.certificate_file and private_key_file";
     return messages::DEVICE_CERTIFICATE_UNUSABLE;
   }
-  if (validity_reason(*config.device_certificate, now) != messages::REASON_NONE) {
-    detail = "the device signing certificate is not valid now (valid " +
-             config.device_certificate->not_before().readable_string() + " to " +
-             config.device_certificate->not_after().readable_string() + "); install a current one";
+  const auto verdict = certs::check_usability(*config.device_certificate, certs::purpose::sign,
+                                              config.settings.device().sender_address(), config.trust, now);
+  if (verdict.state != certs::usability::usable) {
+    detail = "the device signing certificate is unusable (" + certs::to_string(verdict.state) + "): " +
+             verdict.detail + "; install a current one for " + config.settings.device().sender_address();
     return messages::DEVICE_CERTIFICATE_UNUSABLE;
   }
   return messages::REASON_NONE;
@@ -179,12 +189,11 @@ built_message build_for_destination(const config::loaded_config& config, const m
       return failure(message, messages::NO_CERTIFICATE,
                      "destination '" + plan.address() + "' has no certificate registered; register one");
     recipient = &found->second;
-    const reason_code reason = validity_reason(*recipient, now);
-    if (reason != messages::REASON_NONE)
-      return failure(message, reason,
-                     "certificate of '" + plan.address() + "' is valid only from " +
-                         recipient->not_before().readable_string() + " to " +
-                         recipient->not_after().readable_string() + "; register a current certificate");
+    const auto verdict = certs::check_usability(*recipient, certs::purpose::encrypt, plan.address(), config.trust, now);
+    if (verdict.state != certs::usability::usable)
+      return failure(message, reason_for(verdict.state),
+                     "certificate of '" + plan.address() + "' is unusable: " + verdict.detail +
+                         "; register a valid certificate for this address");
   }
   if (plan.sign()) {
     std::string detail;

@@ -3,6 +3,8 @@
 #include "runtime/certs/certs.hpp"
 #include "runtime/common/error.hpp"
 
+#include <botan/data_src.h>
+#include <botan/x509_crl.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
@@ -176,6 +178,26 @@ void validate_device(const error_context& errors, loaded_config& loaded) {
   }
 }
 
+/// Loads every CRL in a PEM file (or the single one in a DER file).
+std::vector<Botan::X509_CRL> load_crls(const std::string& path) {
+  std::vector<Botan::X509_CRL> crls;
+  try {
+    Botan::DataSource_Stream source(path, true);
+    while (!source.end_of_data()) {
+      crls.emplace_back(source);
+      // Skip the blank lines between PEM blocks so end_of_data() sees the end.
+      uint8_t next = 0;
+      while (source.peek(&next, 1, 0) == 1 && (next == '\n' || next == '\r' || next == ' '))
+        source.discard_next(1);
+    }
+  } catch (const std::exception& e) {
+    throw router_error("cannot read CRL file " + path + ": " + e.what() + "; provide a PEM or DER X.509 CRL");
+  }
+  if (crls.empty())
+    throw router_error("no CRL found in " + path + "; provide a PEM or DER X.509 CRL");
+  return crls;
+}
+
 void validate_trust(const error_context& errors, loaded_config& loaded) {
   const auto& files = loaded.settings.trust_anchor_files();
   for (int i = 0; i < files.size(); ++i) {
@@ -184,6 +206,29 @@ void validate_trust(const error_context& errors, loaded_config& loaded) {
         loaded.trust_anchors.push_back(std::move(certificate));
     } catch (const router_error& e) {
       errors.fail("", "trust_anchor_files[" + std::to_string(i) + "]", e.what());
+    }
+  }
+  if (loaded.trust_anchors.empty() && !loaded.destination_certificates.empty())
+    errors.fail("", "trust_anchor_files", "missing; destination certificates are checked against trust anchors, "
+                                          "so name the CA certificates that issued them");
+
+  // Self-signed certificates are anchors; the others can only complete chains.
+  for (const auto& certificate : loaded.trust_anchors) {
+    if (certificate.is_self_signed())
+      loaded.trust.anchors.push_back(certificate);
+    else
+      loaded.trust.intermediates.push_back(certificate);
+  }
+  loaded.trust.intermediates.insert(loaded.trust.intermediates.end(), loaded.device_chain.begin(),
+                                    loaded.device_chain.end());
+
+  const auto& crl_files = loaded.settings.crl_files();
+  for (int i = 0; i < crl_files.size(); ++i) {
+    try {
+      for (auto& crl : load_crls(crl_files.Get(i)))
+        loaded.trust.crls.push_back(std::move(crl));
+    } catch (const router_error& e) {
+      errors.fail("", "crl_files[" + std::to_string(i) + "]", e.what());
     }
   }
 }
@@ -221,6 +266,8 @@ void resolve_paths(router_config& settings, const std::filesystem::path& base) {
 
   for (auto& anchor : *settings.mutable_trust_anchor_files())
     anchor = resolve_path(base, anchor);
+  for (auto& crl : *settings.mutable_crl_files())
+    crl = resolve_path(base, crl);
 
   if (settings.delivery().has_outbox()) {
     auto& outbox = *settings.mutable_delivery()->mutable_outbox();

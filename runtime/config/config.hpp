@@ -8,6 +8,7 @@
 #pragma once
 
 #include "config.pb.h"
+#include "runtime/certs/usability.hpp"
 #include "runtime/policy/policy.hpp"
 
 #include <botan/pk_keys.h>
@@ -37,6 +38,7 @@ struct loaded_config {
   std::shared_ptr<const Botan::Private_Key> device_key;
   std::vector<Botan::X509_Certificate> device_chain;
   std::vector<Botan::X509_Certificate> trust_anchors;
+  certs::trust_store trust;  // anchors, intermediates (device chain and non-root trust files), CRLs
   std::map<std::string, Botan::X509_Certificate> destination_certificates;  // by entry id
   policy::certificate_index certificate_index;
 

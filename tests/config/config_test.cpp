@@ -240,6 +240,34 @@ TEST_F(config_test, MissingTrustAnchorIsRejected) {
   EXPECT_NE(message.find("trust_anchor_files[0]"), std::string::npos) << message;
 }
 
+TEST_F(config_test, CertificatesWithoutTrustAnchorsAreRejected) {
+  const std::string message = load_error(replace_once(test_config_text(), "trust_anchor_files: \"pki/root.pem\"\n", ""));
+
+  EXPECT_NE(message.find("field 'trust_anchor_files'"), std::string::npos) << message;
+}
+
+TEST_F(config_test, GarbageCrlIsRejected) {
+  write_file(pki_dir_->path() / "garbage.crl", std::string("not a CRL\n"));
+  const std::string message = load_error(test_config_text("crl_files: \"garbage.crl\"\n"));
+
+  EXPECT_NE(message.find("field 'crl_files[0]'"), std::string::npos) << message;
+  EXPECT_NE(message.find("garbage.crl"), std::string::npos) << message;
+}
+
+TEST_F(config_test, MissingCrlIsRejected) {
+  const std::string message = load_error(test_config_text("crl_files: \"none.crl\"\n"));
+
+  EXPECT_NE(message.find("field 'crl_files[0]'"), std::string::npos) << message;
+}
+
+TEST_F(config_test, TrustFilesSplitIntoAnchorsAndIntermediates) {
+  const auto loaded = load(test_config_text("trust_anchor_files: \"pki/intermediate.pem\"\n"));
+
+  EXPECT_EQ(loaded.trust.anchors.size(), 1u);
+  // The intermediate comes once from the trust files and once from the device chain.
+  EXPECT_EQ(loaded.trust.intermediates.size(), 2u);
+}
+
 TEST_F(config_test, ParseFunctionNameAcceptsBothCases) {
   EXPECT_EQ(config::parse_function_name("forwarding"), config::FORWARDING);
   EXPECT_EQ(config::parse_function_name("TRANSFER_BOX"), config::TRANSFER_BOX);

@@ -355,6 +355,21 @@ TEST_F(service_test, EncryptAllFailsDestinationWithoutCertificate) {
   EXPECT_EQ(result_for(result, "bob").outcome(), messages::SENT_ENCRYPTED_SIGNED);
 }
 
+TEST_F(service_test, CertificateForOtherAddressFails) {
+  auto router = start(test_config_text(
+      "address_book { id: \"alias\" address: \"alice@other.example\" kind: EMAIL encrypt: true "
+      "certificate_file: \"pki/alice.cert.pem\" }\n"));
+  auto request = job(config::FORWARDING, {"alias"});
+  request.set_originator("sender@remote.example.net");
+  const auto result = router->submit(request);
+
+  EXPECT_EQ(result.destinations(0).outcome(), messages::FAILED);
+  EXPECT_EQ(result.destinations(0).reason(), messages::CERTIFICATE_ADDRESS_MISMATCH);
+  EXPECT_NE(result.destinations(0).detail().find("alice@example.com"), std::string::npos)
+      << result.destinations(0).detail();
+  EXPECT_TRUE(result.notification_sent());
+}
+
 TEST_F(service_test, ExpiredDeviceCertificateFailsSignedSends) {
   auto router = start(test_config_text(), [] { return utc("2036-01-01T00:00:00Z"); });
   const auto result = router->submit(job(config::SMTP_RECEPTION, {"dave"}));
