@@ -1,5 +1,7 @@
 #include "runtime/compose/compose.hpp"
 
+#include "runtime/compose/delivery_status.hpp"
+
 #include "runtime/certs/certs.hpp"
 #include "runtime/certs/usability.hpp"
 #include "runtime/cms/cms.hpp"
@@ -219,6 +221,28 @@ built_message build_for_destination(const config::loaded_config& config, const m
   }
 }
 
+namespace {
+
+/// Returns whether a notice for a job of this function is signed: always under
+/// USE_ALWAYS, never under DO_NOT_USE, else by the function's sign setting.
+bool notice_is_signed(const config::loaded_config& config, config::source_function function) {
+  switch (config.settings.signature_mode()) {
+    case config::USE_ALWAYS:
+      return true;
+    case config::DO_NOT_USE:
+      return false;
+    default:
+      break;
+  }
+  for (const auto& setting : config.settings.functions()) {
+    if (setting.function() == function)
+      return setting.sign();
+  }
+  return false;
+}
+
+} // namespace
+
 built_message build_certificate_notice(const config::loaded_config& config, const messages::job_request& job,
                                        const std::vector<messages::destination_result>& failed, time_point now,
                                        Botan::RandomNumberGenerator& rng) {
@@ -232,17 +256,17 @@ built_message build_certificate_notice(const config::loaded_config& config, cons
   message.set_address(target);
   message.set_envelope_from(config.settings.device().sender_address());
 
-  std::string body = "The device could not send job " + job.job_id() + " to " + std::to_string(failed.size()) +
-                     " destination(s), because their certificates cannot be used.\n"
-                     "The document was not sent to these destinations and is not attached to this notice.\n\n";
+  delivery_status_report report;
+  report.job_id = job.job_id();
+  report.reporting_domain = domain_of(config.settings.device().sender_address());
+  report.date = mime::format_date(unix_seconds(now));
   for (const auto& result : failed)
-    body += "- " + result.address() + ": " + messages::reason_code_Name(result.reason()) + "\n";
-  body += "\nAsk the administrator to register a current certificate for each destination.\n";
+    report.failed.push_back({result.address(), messages::reason_code_Name(result.reason()), result.detail()});
 
   try {
-    std::string entity = mime::build_document_entity(body, {}, "=_notice_" + random_hex(rng, 12));
+    std::string entity = build_delivery_status_entity(report, "=_report_" + random_hex(rng, 12));
     std::string detail;
-    const bool sign = config.settings.signature_mode() == config::USE_ALWAYS &&
+    const bool sign = notice_is_signed(config, job.function()) &&
                       device_signing_reason(config, now, detail) == messages::REASON_NONE;
     if (sign)
       entity = sign_entity(config, entity, now, rng);

@@ -257,6 +257,58 @@ TEST_F(service_test, ForwardingToExpiredCertificateNotifiesOriginator) {
   EXPECT_EQ(notice.find("Please find the document attached."), std::string::npos);
 }
 
+TEST_F(service_test, NoticeIsDeliveryStatusReport) {
+  auto router = start(test_config_text(
+      "address_book { id: \"alias\" address: \"alice@other.example\" kind: EMAIL encrypt: true "
+      "certificate_file: \"pki/alice.cert.pem\" }\n"));
+  auto request = job(config::FORWARDING, {"carol", "alice", "alias"});
+  request.set_originator("sender@remote.example.net");
+  const auto result = router->submit(request);
+  ASSERT_TRUE(result.notification_sent());
+
+  std::string notice_file;
+  for (const auto& entry : fs::directory_iterator(work_ / "outbox" / "new")) {
+    if (read_file(entry.path()).find("To: sender@remote.example.net") != std::string::npos)
+      notice_file = entry.path().string();
+  }
+  ASSERT_FALSE(notice_file.empty());
+
+  // Forwarding signs in this config, so the notice is signed too.
+  const auto verified = verify_signed(notice_file);
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+
+  // Python's email package is the independent reader of the report.
+  const std::string script =
+      "import email, sys\n"
+      "message = email.message_from_binary_file(open(sys.argv[1], 'rb'))\n"
+      "reports = [p for p in message.walk() if p.get_content_type() == 'multipart/report']\n"
+      "print('reports', len(reports))\n"
+      "print('report-type', reports[0].get_param('report-type'))\n"
+      "status = [p for p in reports[0].walk() if p.get_content_type() == 'message/delivery-status'][0]\n"
+      "blocks = status.get_payload()\n"
+      "for block in blocks[1:]:\n"
+      "    print('recipient', block['Final-Recipient'], block['Action'], block['Status'])\n"
+      "print('parts', len(reports[0].get_payload()))\n";
+  write_file(work_ / "read_report.py", script);
+  const auto parsed = run_command("/usr/bin/python3 " + shell_quote((work_ / "read_report.py").string()) + " " +
+                                  shell_quote(notice_file));
+
+  ASSERT_EQ(parsed.exit_code, 0) << parsed.output;
+  EXPECT_NE(parsed.output.find("reports 1"), std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("report-type delivery-status"), std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("recipient rfc822; carol@example.com failed 5.7.5"), std::string::npos)
+      << parsed.output;
+  EXPECT_NE(parsed.output.find("recipient rfc822; alice@other.example failed 5.7.5"), std::string::npos)
+      << parsed.output;
+  EXPECT_EQ(parsed.output.find("recipient rfc822; alice@example.com"), std::string::npos) << parsed.output;
+  // Two parts only: the readable text and the status; no returned content.
+  EXPECT_NE(parsed.output.find("parts 2"), std::string::npos) << parsed.output;
+
+  const std::string notice = read_file(notice_file);
+  EXPECT_EQ(notice.find("CONFIDENTIAL-DOCUMENT-MARKER"), std::string::npos);
+  EXPECT_EQ(notice.find("document.txt"), std::string::npos);
+}
+
 TEST_F(service_test, ForwardingWithoutOriginatorNotifiesEndReceiver) {
   auto router = start(test_config_text());
   auto request = job(config::FORWARDING, {"carol"});
