@@ -42,4 +42,5 @@ ROUTER_INSPECT_PROTOBUF(build_request)
 ROUTER_INSPECT_PROTOBUF(built_message)
 ROUTER_INSPECT_PROTOBUF(destination_result)
 ROUTER_INSPECT_PROTOBUF(certificate_notice_request)
+ROUTER_INSPECT_PROTOBUF(device_certificate_notice_request)
 } // namespace router::messages

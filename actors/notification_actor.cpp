@@ -1,6 +1,7 @@
 // Notification actor: sends the certificate-failure notice of a forwarded or
 // routed job to its originator, or to the end receiver when the originator is
-// unknown. The notice goes through the delivery actor like any message.
+// unknown, and tells the administrator once per device-certificate problem.
+// Notices go through the delivery actor like any message.
 #include "actors/actors.hpp"
 
 #include "runtime/compose/compose.hpp"
@@ -9,16 +10,61 @@
 #include <botan/auto_rng.h>
 #include <caf/stateful_actor.hpp>
 
+#include <set>
+
 namespace router::actors {
 
 namespace {
 
 struct notifier_state {
   Botan::AutoSeeded_RNG rng;
+  std::set<std::string> notified_device_problems;  // causes the administrator has been told of
 };
+
+/// Tells the administrator about a device-certificate problem once per cause.
+caf::response_promise notify_administrator(caf::stateful_actor<notifier_state>* self, const context_ptr& context,
+                                           const caf::actor& delivery, const std::string& job_id) {
+  auto promise = self->make_response_promise();
+  messages::destination_result result;
+  result.set_job_id(job_id + "-admin");
+
+  const auto problem = compose::check_device_certificate(*context->config, context->clock());
+  if (!problem || !self->state.notified_device_problems.insert(problem->cause).second) {
+    // Already told, or fixed meanwhile: nothing to send for this job.
+    result.set_outcome(messages::OUTCOME_UNSPECIFIED);
+    promise.deliver(std::move(result));
+    return promise;
+  }
+
+  context->stats->count_handled("notification");
+  auto notice = compose::build_device_certificate_notice(*context->config, *problem, job_id, context->clock(),
+                                                         self->state.rng);
+  if (notice.message().empty()) {
+    context->stats->count_failure("notification", "NO_NOTICE_TARGET");
+    log::logger()->error("job {}: {}; no administrator address is configured to tell", job_id, problem->detail);
+    result.set_outcome(messages::FAILED);
+    result.set_reason(messages::NO_NOTICE_TARGET);
+    promise.deliver(std::move(result));
+    return promise;
+  }
+
+  log::logger()->error("job {}: {}; telling the administrator once", job_id, problem->detail);
+  self->request(delivery, caf::infinite, std::move(notice))
+      .then([promise](messages::destination_result& delivered) mutable { promise.deliver(std::move(delivered)); },
+            [promise, result](caf::error& error) mutable {
+              result.set_outcome(messages::FAILED);
+              result.set_reason(messages::DELIVERY_FAILED);
+              result.set_detail("delivery actor failed: " + to_string(error));
+              promise.deliver(std::move(result));
+            });
+  return promise;
+}
 
 caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr context, caf::actor delivery) {
   return {
+      [self, context, delivery](messages::device_certificate_notice_request& request) {
+        return notify_administrator(self, context, delivery, request.job_id());
+      },
       [self, context, delivery](messages::certificate_notice_request& request) -> caf::response_promise {
         auto promise = self->make_response_promise();
         context->stats->count_handled("notification");

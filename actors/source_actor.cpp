@@ -12,6 +12,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <memory>
 
 namespace router::actors {
@@ -164,7 +165,29 @@ class source_behavior {
       finish(pending);
   }
 
+  /// Sends the notices a finished job calls for, then replies with its result.
   void finish(const pending_ptr& pending) {
+    const bool device_failed = std::any_of(
+        pending->result.destinations().begin(), pending->result.destinations().end(),
+        [](const auto& result) { return result.reason() == messages::DEVICE_CERTIFICATE_UNUSABLE; });
+    if (!device_failed) {
+      notify_originator(pending);
+      return;
+    }
+
+    messages::device_certificate_notice_request request;
+    request.set_job_id(pending->job.job_id());
+    self_->request(notifier_, caf::infinite, std::move(request))
+        .then(
+            [this, pending](messages::destination_result& notice) {
+              pending->result.set_administrator_notified(notice.outcome() != messages::OUTCOME_UNSPECIFIED &&
+                                                         notice.reason() == messages::REASON_NONE);
+              notify_originator(pending);
+            },
+            [this, pending](caf::error&) { notify_originator(pending); });
+  }
+
+  void notify_originator(const pending_ptr& pending) {
     auto failed = notice_worthy(*pending);
     if (failed.empty()) {
       pending->promise.deliver(pending->result);

@@ -96,18 +96,11 @@ reason_code reason_for(certs::usability state) {
 
 /// Returns the reason the device identity cannot sign at `now`, or REASON_NONE.
 reason_code device_signing_reason(const config::loaded_config& config, time_point now, std::string& detail) {
-  if (!config.device_certificate || !config.device_key) {
-    detail = "no device signing certificate is configured; set device.certificate_file and private_key_file";
-    return messages::DEVICE_CERTIFICATE_UNUSABLE;
-  }
-  const auto verdict = certs::check_usability(*config.device_certificate, certs::purpose::sign,
-                                              config.settings.device().sender_address(), config.trust, now);
-  if (verdict.state != certs::usability::usable) {
-    detail = "the device signing certificate is unusable (" + certs::to_string(verdict.state) + "): " +
-             verdict.detail + "; install a current one for " + config.settings.device().sender_address();
-    return messages::DEVICE_CERTIFICATE_UNUSABLE;
-  }
-  return messages::REASON_NONE;
+  const auto problem = check_device_certificate(config, now);
+  if (!problem)
+    return messages::REASON_NONE;
+  detail = problem->detail + "; install a valid one for " + config.settings.device().sender_address();
+  return messages::DEVICE_CERTIFICATE_UNUSABLE;
 }
 
 std::string sign_entity(const config::loaded_config& config, const std::string& entity, time_point now,
@@ -278,6 +271,54 @@ built_message build_certificate_notice(const config::loaded_config& config, cons
     message.set_planned_outcome(sign ? messages::SENT_SIGNED : messages::SENT_PLAIN);
   } catch (const std::exception& e) {
     return failure(message, messages::BUILD_FAILED, std::string("cannot build the notice: ") + e.what());
+  }
+  return message;
+}
+
+std::optional<device_certificate_problem> check_device_certificate(const config::loaded_config& config,
+                                                                  time_point now) {
+  if (!config.device_certificate || !config.device_key)
+    return device_certificate_problem{"missing", "no device signing certificate is configured; set "
+                                                 "device.certificate_file and device.private_key_file"};
+
+  const auto& certificate = *config.device_certificate;
+  const auto verdict = certs::check_usability(certificate, certs::purpose::sign,
+                                              config.settings.device().sender_address(), config.trust, now);
+  if (verdict.state == certs::usability::usable)
+    return std::nullopt;
+
+  const std::string fingerprint = certs::fingerprint_sha256(certificate);
+  return device_certificate_problem{
+      certs::to_string(verdict.state) + ":" + fingerprint,
+      "the device signing certificate (SHA-256 " + fingerprint + ") is unusable: " + verdict.detail};
+}
+
+built_message build_device_certificate_notice(const config::loaded_config& config,
+                                              const device_certificate_problem& problem, const std::string& job_id,
+                                              time_point now, Botan::RandomNumberGenerator& rng) {
+  built_message message;
+  const std::string& admin = config.settings.device().admin_address();
+  if (admin.empty())
+    return message;
+
+  message.set_job_id(job_id + "-admin");
+  message.set_destination_count(1);
+  message.set_address(admin);
+  message.set_envelope_from(config.settings.device().sender_address());
+
+  const std::string body =
+      "The device cannot sign outgoing mail, so messages that need a signature are not sent.\n\n"
+      "Problem: " + problem.detail + "\n"
+      "First failed job: " + job_id + "\n\n"
+      "Install a valid signing certificate and key for " + config.settings.device().sender_address() +
+      ". This notice is sent once for this problem.\n";
+  try {
+    const std::string entity = mime::build_document_entity(body, {}, "=_admin_" + random_hex(rng, 12));
+    const auto headers = headers_for(config, admin, "Device signing certificate unusable", job_id, now, rng);
+    message.set_message(mime::build_message(headers, entity));
+    message.set_planned_outcome(messages::SENT_PLAIN);
+  } catch (const std::exception& e) {
+    return failure(message, messages::BUILD_FAILED, std::string("cannot build the administrator notice: ") + e.what());
   }
   return message;
 }

@@ -12,6 +12,7 @@
 #include <botan/rng.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,26 @@ messages::built_message build_certificate_notice(const config::loaded_config& co
                                                  const messages::job_request& job,
                                                  const std::vector<messages::destination_result>& failed,
                                                  time_point now, Botan::RandomNumberGenerator& rng);
+
+/// A reason the device certificate cannot sign, with a key that tells one
+/// problem from another: the same key means the same problem.
+struct device_certificate_problem {
+  std::string cause;   // e.g. "expired:<sha-256 fingerprint>" or "missing"
+  std::string detail;  // readable, names the certificate and what to do
+};
+
+/// Returns the problem that keeps the device certificate from signing at `now`,
+/// or nullopt when it can sign.
+std::optional<device_certificate_problem> check_device_certificate(const config::loaded_config& config,
+                                                                  time_point now);
+
+/// Builds the administrator notice for a device-certificate problem, unsigned
+/// because the device cannot sign. Returns an empty message when no
+/// administrator address is configured.
+messages::built_message build_device_certificate_notice(const config::loaded_config& config,
+                                                        const device_certificate_problem& problem,
+                                                        const std::string& job_id, time_point now,
+                                                        Botan::RandomNumberGenerator& rng);
 
 /// Returns the outcome a successful send of this plan has.
 messages::outcome planned_outcome(const messages::destination_plan& plan);

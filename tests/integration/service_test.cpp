@@ -430,6 +430,34 @@ TEST_F(service_test, ExpiredDeviceCertificateFailsSignedSends) {
   EXPECT_EQ(result.destinations(0).reason(), messages::DEVICE_CERTIFICATE_UNUSABLE);
 }
 
+TEST_F(service_test, DeviceProblemNotifiesAdministratorOnce) {
+  auto router = start(test_config_text(), [] { return utc("2036-01-01T00:00:00Z"); });
+  const auto first = router->submit(job(config::SMTP_RECEPTION, {"dave", "bob"}));
+  const auto second = router->submit(job(config::SMTP_RECEPTION, {"dave"}));
+
+  EXPECT_TRUE(first.administrator_notified());
+  EXPECT_FALSE(second.administrator_notified());
+
+  std::vector<std::string> admin_notices;
+  for (const auto& entry : fs::directory_iterator(work_ / "outbox" / "new")) {
+    const std::string text = read_file(entry.path());
+    if (text.find("To: admin@device.example.com") != std::string::npos)
+      admin_notices.push_back(text);
+    EXPECT_EQ(text.find("To: dave@example.com"), std::string::npos) << "a message that needed a signature was sent";
+  }
+  ASSERT_EQ(admin_notices.size(), 1u);
+  EXPECT_NE(admin_notices[0].find("expired"), std::string::npos);
+  EXPECT_EQ(admin_notices[0].find("CONFIDENTIAL-DOCUMENT-MARKER"), std::string::npos);
+}
+
+TEST_F(service_test, UnsignedSendsNeedNoDeviceCertificate) {
+  auto router = start(test_config_text(), [] { return utc("2036-01-01T00:00:00Z"); });
+  const auto result = router->submit(job(config::STANDARD_ADDRESS, {"dave"}));
+
+  EXPECT_EQ(result.destinations(0).outcome(), messages::SENT_PLAIN);
+  EXPECT_FALSE(result.administrator_notified());
+}
+
 TEST_F(service_test, InvalidJobsAreRejectedAtSubmit) {
   auto router = start(test_config_text());
   messages::job_request no_destination;
