@@ -38,6 +38,18 @@ Botan::AlgorithmIdentifier digest_algorithm_identifier(digest_algorithm digest) 
   return Botan::AlgorithmIdentifier(digest_oid(digest), Botan::AlgorithmIdentifier::USE_EMPTY_PARAM);
 }
 
+size_t digest_length(digest_algorithm digest) {
+  switch (digest) {
+    case digest_algorithm::sha256:
+      return 32;
+    case digest_algorithm::sha384:
+      return 48;
+    case digest_algorithm::sha512:
+      return 64;
+  }
+  throw std::logic_error("unhandled digest_algorithm");
+}
+
 bytes sorted_set_contents(std::vector<bytes> elements) {
   // Lexicographic order of the encodings; a shorter encoding that is a prefix
   // of a longer one sorts first, which matches X.690's padding with zeros.
@@ -68,6 +80,14 @@ bytes content_info(const Botan::OID& content_type, const bytes& content) {
       .end_explicit()
       .end_cons();
   return out;
+}
+
+std::string public_key_algorithm(const Botan::X509_Certificate& certificate) {
+  try {
+    return certificate.load_subject_public_key()->algo_name();
+  } catch (const Botan::Exception&) {
+    return certificate.subject_public_key_algo().get_oid().to_formatted_string();
+  }
 }
 
 std::string describe(const Botan::X509_Certificate& certificate) {

@@ -38,6 +38,13 @@ inline const Botan::OID ecdsa_with_sha256{1, 2, 840, 10045, 4, 3, 2};
 inline const Botan::OID ecdsa_with_sha384{1, 2, 840, 10045, 4, 3, 3};
 inline const Botan::OID ecdsa_with_sha512{1, 2, 840, 10045, 4, 3, 4};
 inline const Botan::OID id_ed25519{1, 3, 101, 112};
+inline const Botan::OID id_rsassa_pss{1, 2, 840, 113549, 1, 1, 10};  // RFC 4056
+
+// Key agreement (RFC 5753 section 7.1, RFC 5480) and AES key wrap (RFC 3565 section 2.3.2).
+inline const Botan::OID id_ec_public_key{1, 2, 840, 10045, 2, 1};
+inline const Botan::OID dh_single_pass_std_dh_sha256kdf_scheme{1, 3, 132, 1, 11, 1};
+inline const Botan::OID id_aes128_wrap{2, 16, 840, 1, 101, 3, 4, 1, 5};
+inline const Botan::OID id_aes256_wrap{2, 16, 840, 1, 101, 3, 4, 1, 45};
 
 // Content encryption (RFC 3565, RFC 5084 section 3.2).
 inline const Botan::OID id_aes128_cbc{2, 16, 840, 1, 101, 3, 4, 1, 2};
@@ -59,6 +66,9 @@ std::string botan_hash_name(digest_algorithm digest);
 /// section 2 requires of producers.
 Botan::AlgorithmIdentifier digest_algorithm_identifier(digest_algorithm digest);
 
+/// Returns the digest's output length in octets.
+size_t digest_length(digest_algorithm digest);
+
 /// Returns the content octets of a DER SET OF: the element encodings sorted as
 /// X.690 11.6 requires. The caller adds the SET tag (0x31) or an IMPLICIT tag.
 bytes sorted_set_contents(std::vector<bytes> elements);
@@ -66,6 +76,10 @@ bytes sorted_set_contents(std::vector<bytes> elements);
 /// Encodes IssuerAndSerialNumber (RFC 5652 section 10.2.4) from the certificate's
 /// own issuer DN bytes, so the name matches byte for byte.
 void encode_issuer_and_serial_number(Botan::DER_Encoder& der, const Botan::X509_Certificate& certificate);
+
+/// Returns Botan's name for the certificate's public key algorithm ("RSA",
+/// "ECDSA", ...), or the dotted OID when Botan cannot load the key.
+std::string public_key_algorithm(const Botan::X509_Certificate& certificate);
 
 /// Wraps a DER content in ContentInfo (RFC 5652 section 3).
 bytes content_info(const Botan::OID& content_type, const bytes& content);

@@ -1,17 +1,16 @@
 // EnvelopedData (RFC 5652 section 6) with AES-CBC and AuthEnvelopedData
-// (RFC 5083) with AES-GCM, for RSA recipients.
+// (RFC 5083) with AES-GCM.
 //
-// Each recipient gets a KeyTransRecipientInfo identified by issuerAndSerialNumber,
-// with RSA PKCS#1 v1.5 or RSAES-OAEP (SHA-256, MGF1 with SHA-256, empty label).
-// EC recipients (KeyAgreeRecipientInfo) are not supported yet and are rejected.
-// No originatorInfo and no unprotected, authenticated or unauthenticated
-// attributes are written.
+// Each recipient gets one RecipientInfo (see recipient_info.cpp): key transport
+// for RSA certificates, ECDH key agreement for EC certificates on P-256 and
+// P-384; other keys are rejected. No originatorInfo and no unprotected,
+// authenticated or unauthenticated attributes are written.
 #include "runtime/cms/cms.hpp"
 #include "runtime/cms/encoding.hpp"
+#include "runtime/cms/recipient_info.hpp"
 #include "runtime/common/error.hpp"
 
 #include <botan/cipher_mode.h>
-#include <botan/pubkey.h>
 
 namespace router::cms {
 
@@ -91,44 +90,6 @@ encrypted_content encrypt_gcm(const bytes& content, const cipher_description& ci
           bytes(tag_start, buffer.end())};
 }
 
-Botan::AlgorithmIdentifier key_encryption_algorithm(key_transport transport) {
-  if (transport == key_transport::rsa_pkcs1v15)
-    return Botan::AlgorithmIdentifier(rsa_encryption, Botan::AlgorithmIdentifier::USE_NULL_PARAM);
-
-  // RSAES-OAEP-params (RFC 3560, RFC 8017): hashFunc and maskGenFunc are
-  // explicitly tagged, and pSourceFunc keeps its default (empty label), so DER
-  // omits it. SHA-256 identifiers are written with absent parameters.
-  const Botan::AlgorithmIdentifier sha256(id_sha256, Botan::AlgorithmIdentifier::USE_EMPTY_PARAM);
-  bytes mgf1_parameters;
-  Botan::DER_Encoder(mgf1_parameters).encode(sha256);
-
-  bytes parameters;
-  Botan::DER_Encoder(parameters)
-      .start_cons(Botan::SEQUENCE)
-      .start_explicit(0)  // hashFunc [0]
-      .encode(sha256)
-      .end_explicit()
-      .start_explicit(1)  // maskGenFunc [1]
-      .encode(Botan::AlgorithmIdentifier(id_mgf1, mgf1_parameters))
-      .end_explicit()
-      .end_cons();
-  return Botan::AlgorithmIdentifier(id_rsaes_oaep, parameters);
-}
-
-std::string botan_padding(key_transport transport) {
-  if (transport == key_transport::rsa_pkcs1v15)
-    return "EME-PKCS1-v1_5";
-  return "OAEP(SHA-256,MGF1(SHA-256))";
-}
-
-std::string key_algorithm(const Botan::X509_Certificate& certificate) {
-  try {
-    return certificate.load_subject_public_key()->algo_name();
-  } catch (const Botan::Exception&) {
-    return certificate.subject_public_key_algo().get_oid().to_formatted_string();
-  }
-}
-
 void check_recipients(const std::vector<recipient>& recipients) {
   if (recipients.empty())
     throw router_error("cannot encrypt: no recipient was given; pass at least one recipient certificate");
@@ -139,36 +100,29 @@ void check_recipients(const std::vector<recipient>& recipients) {
       throw router_error("cannot encrypt: recipient " + std::to_string(i + 1) +
                          " has no certificate; register the destination's certificate");
 
-    const std::string algorithm = key_algorithm(*certificate);
-    if (algorithm != "RSA")
-      throw router_error("cannot encrypt for " + describe(*certificate) + ": its certificate has a " + algorithm +
-                         " key, but only RSA key transport is supported; register an RSA certificate");
+    const std::string problem = recipient_key_problem(*certificate);
+    if (!problem.empty())
+      throw router_error("cannot encrypt for " + describe(*certificate) + ": " + problem);
   }
-}
-
-bytes encode_key_trans_recipient_info(const recipient& recipient, const Botan::secure_vector<uint8_t>& key,
-                                      Botan::RandomNumberGenerator& rng) {
-  const auto public_key = recipient.certificate->load_subject_public_key();
-  Botan::PK_Encryptor_EME encryptor(*public_key, rng, botan_padding(recipient.transport));
-  const auto encrypted_key = encryptor.encrypt(key, rng);
-
-  bytes out;
-  Botan::DER_Encoder der(out);
-  der.start_cons(Botan::SEQUENCE);
-  der.encode(size_t{0});  // version: 0 because rid is issuerAndSerialNumber (RFC 5652 6.2.1)
-  encode_issuer_and_serial_number(der, *recipient.certificate);   // rid
-  der.encode(key_encryption_algorithm(recipient.transport));      // keyEncryptionAlgorithm
-  der.encode(encrypted_key, Botan::OCTET_STRING);                 // encryptedKey
-  der.end_cons();
-  return out;
 }
 
 bytes encode_recipient_infos_contents(const std::vector<recipient>& recipients,
                                       const Botan::secure_vector<uint8_t>& key, Botan::RandomNumberGenerator& rng) {
   std::vector<bytes> infos;
   for (const recipient& recipient : recipients)
-    infos.push_back(encode_key_trans_recipient_info(recipient, key, rng));
+    infos.push_back(recipient_info::encode(recipient, key, rng));
   return sorted_set_contents(std::move(infos));
+}
+
+/// Returns the EnvelopedData version (RFC 5652 section 6.1): 0 when every
+/// RecipientInfo is version 0, else 2, because originatorInfo, unprotectedAttrs,
+/// pwri and ori are never written.
+size_t enveloped_data_version(const std::vector<recipient>& recipients) {
+  for (const recipient& recipient : recipients) {
+    if (recipient_info::version(recipient) != 0)
+      return 2;
+  }
+  return 0;
 }
 
 bytes encode_encrypted_content_info(const encrypted_content& encrypted) {
@@ -183,13 +137,11 @@ bytes encode_encrypted_content_info(const encrypted_content& encrypted) {
   return out;
 }
 
-bytes encode_enveloped_data(const bytes& recipient_infos, const encrypted_content& encrypted) {
+bytes encode_enveloped_data(size_t version, const bytes& recipient_infos, const encrypted_content& encrypted) {
   bytes out;
   Botan::DER_Encoder(out)
       .start_cons(Botan::SEQUENCE)
-      // version 0 (RFC 5652 6.1): no originatorInfo, no unprotectedAttrs and
-      // only version 0 KeyTransRecipientInfos.
-      .encode(size_t{0})
+      .encode(version)
       .add_object(Botan::SET, Botan::CONSTRUCTED, recipient_infos)  // recipientInfos
       .raw_bytes(encode_encrypted_content_info(encrypted))          // encryptedContentInfo
       .end_cons();
@@ -223,7 +175,7 @@ bytes encrypt(const bytes& content, const std::vector<recipient>& recipients, co
 
   if (is_authenticated(cipher))
     return encode_auth_enveloped_data(recipient_infos, encrypted);
-  return encode_enveloped_data(recipient_infos, encrypted);
+  return encode_enveloped_data(enveloped_data_version(recipients), recipient_infos, encrypted);
 }
 
 } // namespace router::cms

@@ -3,8 +3,9 @@
 // The signer is identified by issuerAndSerialNumber and always signs the
 // attributes contentType, messageDigest, signingTime and SMIMECapabilities.
 // The key type decides the signature algorithm: RSA PKCS#1 v1.5 (written as
-// rsaEncryption), ECDSA with the chosen SHA-2 digest, or Ed25519, which RFC 8419
-// pairs with SHA-512 only. No CRLs and no unsigned attributes are written.
+// rsaEncryption) or, when asked, RSASSA-PSS (RFC 4056); ECDSA with the chosen
+// SHA-2 digest; or Ed25519, which RFC 8419 pairs with SHA-512 only. No CRLs and
+// no unsigned attributes are written.
 #include "runtime/certs/certs.hpp"
 #include "runtime/cms/cms.hpp"
 #include "runtime/cms/encoding.hpp"
@@ -39,9 +40,44 @@ const Botan::OID& ecdsa_oid(digest_algorithm digest) {
   throw std::logic_error("unhandled digest_algorithm");
 }
 
-signature_scheme choose_signature_scheme(const Botan::Private_Key& key, digest_algorithm digest) {
+/// Returns the AlgorithmIdentifier of a digest as RFC 4055 section 2.1 writes
+/// it inside RSASSA-PSS-params: with NULL parameters.
+Botan::AlgorithmIdentifier pss_hash_identifier(digest_algorithm digest) {
+  return Botan::AlgorithmIdentifier(digest_oid(digest), Botan::AlgorithmIdentifier::USE_NULL_PARAM);
+}
+
+/// Returns id-RSASSA-PSS with explicit parameters (RFC 4056 section 3): the
+/// digest, MGF1 with the same digest, and a salt as long as the digest output.
+/// trailerField keeps its default (trailerFieldBC), so DER omits it.
+Botan::AlgorithmIdentifier rsassa_pss_algorithm(digest_algorithm digest) {
+  bytes mgf1_parameters;
+  Botan::DER_Encoder(mgf1_parameters).encode(pss_hash_identifier(digest));
+
+  bytes parameters;
+  Botan::DER_Encoder(parameters)
+      .start_cons(Botan::SEQUENCE)
+      .start_explicit(0)  // hashAlgorithm [0]
+      .encode(pss_hash_identifier(digest))
+      .end_explicit()
+      .start_explicit(1)  // maskGenAlgorithm [1]
+      .encode(Botan::AlgorithmIdentifier(id_mgf1, mgf1_parameters))
+      .end_explicit()
+      .start_explicit(2)  // saltLength [2]
+      .encode(digest_length(digest))
+      .end_explicit()
+      .end_cons();
+  return Botan::AlgorithmIdentifier(id_rsassa_pss, parameters);
+}
+
+signature_scheme choose_signature_scheme(const Botan::Private_Key& key, const signing_options& options) {
   const std::string algorithm = key.algo_name();
+  const digest_algorithm digest = options.digest;
   const std::string hash = botan_hash_name(digest);
+
+  if (algorithm == "RSA" && options.rsa_scheme == rsa_signature_scheme::pss) {
+    const std::string salt_length = std::to_string(digest_length(digest));
+    return {rsassa_pss_algorithm(digest), "PSSR(" + hash + ",MGF1," + salt_length + ")", Botan::IEEE_1363};
+  }
 
   if (algorithm == "RSA") {
     // rsaEncryption with NULL parameters: the digest is named by digestAlgorithm
@@ -193,10 +229,14 @@ bytes encode_signed_data(const bytes& content, const signer_identity& signer, co
 
 } // namespace
 
+digest_algorithm signing_digest(const Botan::Private_Key& key, digest_algorithm configured) {
+  return key.algo_name() == "Ed25519" ? digest_algorithm::sha512 : configured;
+}
+
 bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
            Botan::RandomNumberGenerator& rng) {
   check_signer(signer);
-  const signature_scheme scheme = choose_signature_scheme(*signer.private_key, options.digest);
+  const signature_scheme scheme = choose_signature_scheme(*signer.private_key, options);
 
   const auto hash = Botan::HashFunction::create_or_throw(botan_hash_name(options.digest));
   const auto digest = hash->process(content);

@@ -8,10 +8,12 @@
 #include "tests/common/test_support.hpp"
 
 #include <botan/auto_rng.h>
+#include <botan/hex.h>
 #include <botan/pkix_types.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 
 namespace router::cms {
@@ -91,11 +93,15 @@ class cms_interop_test : public ::testing::Test {
     bob_ = new issued_identity(pki_->issue_email(*intermediate_, "Bob", "bob@example.com", ca_window));
     carol_ = new issued_identity(
         pki_->issue_email(*intermediate_, "Carol", "carol@example.com", ca_window, key_type::rsa_3072));
+    dora_p256_ = new issued_identity(
+        pki_->issue_email(*intermediate_, "Dora", "dora@example.com", ca_window, key_type::ecdsa_p256));
+    emil_p384_ = new issued_identity(
+        pki_->issue_email(*intermediate_, "Emil", "emil@example.com", ca_window, key_type::ecdsa_p384));
   }
 
   static void TearDownTestSuite() {
     for (issued_identity* identity :
-         {carol_, bob_, expired_signer_, ed25519_signer_, p384_signer_, p256_signer_, rsa_signer_, intermediate_})
+         {emil_p384_, dora_p256_, carol_, bob_, expired_signer_, ed25519_signer_, p384_signer_, p256_signer_, rsa_signer_, intermediate_})
       delete identity;
     delete pki_;
     delete rng_;
@@ -164,6 +170,8 @@ class cms_interop_test : public ::testing::Test {
   static issued_identity* expired_signer_;
   static issued_identity* bob_;
   static issued_identity* carol_;
+  static issued_identity* dora_p256_;
+  static issued_identity* emil_p384_;
   scratch_dir dir_;
 };
 
@@ -177,6 +185,8 @@ issued_identity* cms_interop_test::ed25519_signer_ = nullptr;
 issued_identity* cms_interop_test::expired_signer_ = nullptr;
 issued_identity* cms_interop_test::bob_ = nullptr;
 issued_identity* cms_interop_test::carol_ = nullptr;
+issued_identity* cms_interop_test::dora_p256_ = nullptr;
+issued_identity* cms_interop_test::emil_p384_ = nullptr;
 
 TEST_F(cms_interop_test, RsaSignaturesVerify) {
   for (const auto digest : all_digests) {
@@ -475,6 +485,105 @@ TEST_F(cms_interop_test, RecipientIdentifiedByIssuerSerial) {
 
   EXPECT_NE(printed.find("d.issuerAndSerialNumber:"), std::string::npos) << printed;
   EXPECT_NE(printed.find("CN=Cms Interop Mail CA"), std::string::npos) << printed;
+}
+
+TEST_F(cms_interop_test, RsaPssSignaturesVerify) {
+  for (const auto digest : all_digests) {
+    for (const bool detached : {true, false}) {
+      SCOPED_TRACE(digest_name(digest) + (detached ? " detached" : " encapsulated"));
+      signing_options options = options_for(digest, detached);
+      options.rsa_scheme = rsa_signature_scheme::pss;
+
+      const bytes message = sign(mime_content, signer_of(*rsa_signer_), options, *rng_);
+      const auto result = openssl_verify(message, detached);
+
+      EXPECT_EQ(result.exit_code, 0) << result.output;
+      EXPECT_EQ(output_file("verified.bin"), mime_content);
+    }
+  }
+}
+
+TEST_F(cms_interop_test, RsaPssParametersAreExplicit) {
+  signing_options options = options_for(digest_algorithm::sha384, true);
+  options.rsa_scheme = rsa_signature_scheme::pss;
+
+  const std::string printed = openssl_print(sign(mime_content, signer_of(*rsa_signer_), options, *rng_));
+  const size_t field = printed.find("signatureAlgorithm:");
+
+  ASSERT_NE(field, std::string::npos) << printed;
+  const std::string algorithm = printed.substr(field, printed.find("signature:", field) - field);
+  // RSASSA-PSS-params: hashAlgorithm [0] sha384, maskGenAlgorithm [1] mgf1 with
+  // sha384, saltLength [2] 48 (0x30), trailerField left at its default.
+  const std::regex parameters(
+      "algorithm: rsassaPss[^]*cont \\[ 0 \\][^]*OBJECT +:sha384\n[^]*cont \\[ 1 \\][^]*OBJECT +:mgf1\n"
+      "[^]*OBJECT +:sha384\n[^]*cont \\[ 2 \\][^]*INTEGER +:30\n");
+  EXPECT_TRUE(std::regex_search(algorithm, parameters)) << algorithm;
+  EXPECT_EQ(algorithm.find("cont [ 3 ]"), std::string::npos) << algorithm;
+}
+
+TEST_F(cms_interop_test, EcdhRecipientsDecrypt) {
+  for (const issued_identity* reader : {dora_p256_, emil_p384_}) {
+    for (const auto cipher : all_ciphers) {
+      SCOPED_TRACE(reader->certificate.subject_dn().to_string() + " " + cipher_name(cipher));
+
+      const bytes message = encrypt(mime_content, {{&reader->certificate}}, cipher, *rng_);
+      const auto result = openssl_decrypt(message, *reader);
+
+      EXPECT_EQ(result.exit_code, 0) << result.output;
+      EXPECT_EQ(output_file("decrypted.bin"), mime_content);
+    }
+  }
+}
+
+TEST_F(cms_interop_test, EcdhKeyAgreeRecipientInfoPrints) {
+  const bytes message = encrypt(mime_content, {{&dora_p256_->certificate}}, content_cipher::aes256_cbc, *rng_);
+
+  const std::string printed = openssl_print(message);
+
+  EXPECT_NE(printed.find("d.kari:"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("version: 3"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("d.originatorKey:"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("algorithm: id-ecPublicKey"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("ukm: <ABSENT>"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("algorithm: dhSinglePass-stdDH-sha256kdf-scheme"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("id-aes256-wrap"), std::string::npos) << printed;
+}
+
+TEST_F(cms_interop_test, Aes128ContentUsesAes128Wrap) {
+  const bytes message = encrypt(mime_content, {{&emil_p384_->certificate}}, content_cipher::aes128_gcm, *rng_);
+
+  const std::string printed = openssl_print(message);
+
+  EXPECT_NE(printed.find("id-aes128-wrap"), std::string::npos) << printed;
+  EXPECT_EQ(printed.find("id-aes256-wrap"), std::string::npos) << printed;
+}
+
+TEST_F(cms_interop_test, SubjectKeyIdentifierNamesRecipients) {
+  struct expectation {
+    const issued_identity* reader;
+    bytes rid_prefix;  // the tags before the key identifier octets
+  };
+  // ktri rid: subjectKeyIdentifier [0] IMPLICIT OCTET STRING. kari rid: rKeyId
+  // [0] IMPLICIT SEQUENCE holding the OCTET STRING. Both keys have 20-byte identifiers.
+  const std::vector<expectation> cases = {{bob_, {0x80, 0x14}}, {dora_p256_, {0xA0, 0x16, 0x04, 0x14}}};
+
+  for (const auto& expected : cases) {
+    const Botan::X509_Certificate& certificate = expected.reader->certificate;
+    SCOPED_TRACE(certificate.subject_dn().to_string());
+    ASSERT_EQ(certificate.subject_key_id().size(), 20u);
+    const recipient by_key_id{&certificate, key_transport::rsa_pkcs1v15, recipient_identifier::subject_key_identifier};
+
+    const bytes message = encrypt(mime_content, {by_key_id}, content_cipher::aes256_cbc, *rng_);
+    bytes rid = expected.rid_prefix;
+    rid.insert(rid.end(), certificate.subject_key_id().begin(), certificate.subject_key_id().end());
+    const std::string printed = openssl_print(message);
+    const auto result = openssl_decrypt(message, *expected.reader);
+
+    EXPECT_NE(std::search(message.begin(), message.end(), rid.begin(), rid.end()), message.end());
+    EXPECT_EQ(printed.find("issuerAndSerialNumber"), std::string::npos) << printed;
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_EQ(output_file("decrypted.bin"), mime_content);
+  }
 }
 
 } // namespace

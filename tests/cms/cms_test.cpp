@@ -8,6 +8,10 @@
 #include <botan/auto_rng.h>
 #include <botan/ber_dec.h>
 #include <botan/der_enc.h>
+#include <botan/pubkey.h>
+#include <botan/rsa.h>
+#include <botan/x509_ca.h>
+#include <botan/x509_ext.h>
 
 #include <gtest/gtest.h>
 
@@ -46,6 +50,17 @@ std::vector<bytes> elements_of(const bytes& contents) {
     elements.push_back(encoded);
   }
   return elements;
+}
+
+/// Returns the version of the EnvelopedData or AuthEnvelopedData in a ContentInfo.
+size_t envelope_version(const bytes& message) {
+  Botan::OID content_type;
+  size_t version = 99;
+  Botan::BER_Decoder content_info(message);
+  Botan::BER_Decoder outer = content_info.start_cons(Botan::SEQUENCE);
+  outer.decode(content_type);
+  outer.start_cons(Botan::ASN1_Tag(0), Botan::CONTEXT_SPECIFIC).start_cons(Botan::SEQUENCE).decode(version);
+  return version;
 }
 
 /// The parts of a SignedData the tests look at.
@@ -105,6 +120,24 @@ class cms_test : public ::testing::Test {
 
   static signer_identity alice_signer() {
     return {&alice_->certificate, alice_->private_key.get(), {intermediate_->certificate}};
+  }
+
+  /// Issues an RSA e-mail certificate without the subjectKeyIdentifier extension.
+  static issued_identity issue_without_subject_key_id() {
+    auto key = std::make_unique<Botan::RSA_PrivateKey>(*rng_, 2048);
+    Botan::X509_DN subject;
+    subject.add_attribute("X520.CommonName", "No Key Id");
+    Botan::Extensions extensions;
+    extensions.add(new Botan::Cert_Extension::Basic_Constraints(false), true);
+    extensions.add(new Botan::Cert_Extension::Key_Usage(Botan::KEY_ENCIPHERMENT), true);
+
+    Botan::AlgorithmIdentifier signature_algorithm;
+    const std::unique_ptr<Botan::PK_Signer> signer(
+        Botan::choose_sig_format(*intermediate_->private_key, *rng_, "SHA-256", signature_algorithm));
+    auto certificate = Botan::X509_CA::make_cert(signer.get(), *rng_, signature_algorithm, key->subject_public_key(),
+                                                 Botan::X509_Time(window.not_before), Botan::X509_Time(window.not_after),
+                                                 intermediate_->certificate.subject_dn(), subject, extensions);
+    return {std::move(certificate), std::move(key)};
   }
 
   static signing_options options_at(const std::string& time) {
@@ -193,14 +226,63 @@ TEST_F(cms_test, EncryptForNullCertificateIsRejected) {
   EXPECT_NE(message.find("recipient 2 has no certificate"), std::string::npos) << message;
 }
 
-TEST_F(cms_test, EncryptForEcRecipientIsRejected) {
-  const std::vector<recipient> recipients = {{&ec_->certificate}};
+TEST_F(cms_test, EncryptForEd25519RecipientIsRejected) {
+  const std::vector<recipient> recipients = {{&ed_->certificate}};
 
   const std::string message = error_message([&] { encrypt(content, recipients, content_cipher::aes256_gcm, *rng_); });
 
-  EXPECT_NE(message.find("erin@example.com"), std::string::npos) << message;
-  EXPECT_NE(message.find("ECDSA key"), std::string::npos) << message;
-  EXPECT_NE(message.find("only RSA key transport"), std::string::npos) << message;
+  EXPECT_NE(message.find("edda@example.com"), std::string::npos) << message;
+  EXPECT_NE(message.find("Ed25519 key"), std::string::npos) << message;
+  EXPECT_NE(message.find("register an RSA certificate or an EC one on P-256 or P-384"), std::string::npos) << message;
+}
+
+TEST_F(cms_test, RecipientKeyProblemFollowsKeyType) {
+  EXPECT_EQ(recipient_key_problem(alice_->certificate), "");
+  EXPECT_EQ(recipient_key_problem(ec_->certificate), "");
+  EXPECT_NE(recipient_key_problem(ed_->certificate).find("Ed25519"), std::string::npos);
+  EXPECT_FALSE(uses_key_agreement(alice_->certificate));
+  EXPECT_TRUE(uses_key_agreement(ec_->certificate));
+}
+
+TEST_F(cms_test, Ed25519AlwaysSignsWithSha512) {
+  EXPECT_EQ(signing_digest(*ed_->private_key, digest_algorithm::sha256), digest_algorithm::sha512);
+  EXPECT_EQ(signing_digest(*ed_->private_key, digest_algorithm::sha384), digest_algorithm::sha512);
+  EXPECT_EQ(signing_digest(*alice_->private_key, digest_algorithm::sha384), digest_algorithm::sha384);
+  EXPECT_EQ(signing_digest(*ec_->private_key, digest_algorithm::sha256), digest_algorithm::sha256);
+}
+
+TEST_F(cms_test, EnvelopedDataVersionFollowsRecipients) {
+  struct expectation {
+    std::string name;
+    recipient reader;
+    size_t version;
+  };
+  const std::vector<expectation> cases = {
+      {"RSA by issuer and serial", {&alice_->certificate}, 0},
+      {"RSA by key identifier",
+       {&alice_->certificate, key_transport::rsa_pkcs1v15, recipient_identifier::subject_key_identifier}, 2},
+      {"EC by issuer and serial", {&ec_->certificate}, 2},
+  };
+
+  for (const auto& expected : cases) {
+    SCOPED_TRACE(expected.name);
+    EXPECT_EQ(envelope_version(encrypt(content, {expected.reader}, content_cipher::aes128_cbc, *rng_)),
+              expected.version);
+    EXPECT_EQ(envelope_version(encrypt(content, {expected.reader}, content_cipher::aes128_gcm, *rng_)), 0u);
+  }
+}
+
+TEST_F(cms_test, MissingKeyIdentifierFallsBackToIssuerSerial) {
+  const issued_identity without_key_id = issue_without_subject_key_id();
+  ASSERT_TRUE(without_key_id.certificate.subject_key_id().empty());
+  const recipient reader{&without_key_id.certificate, key_transport::rsa_pkcs1v15,
+                         recipient_identifier::subject_key_identifier};
+
+  const bytes message = encrypt(content, {reader}, content_cipher::aes256_cbc, *rng_);
+
+  EXPECT_EQ(envelope_version(message), 0u);
+  const bytes issuer = without_key_id.certificate.raw_issuer_dn();
+  EXPECT_NE(std::search(message.begin(), message.end(), issuer.begin(), issuer.end()), message.end());
 }
 
 TEST_F(cms_test, SignedAttributesAreInDerSetOrder) {
