@@ -25,7 +25,7 @@ caf::behavior crypto_worker(caf::stateful_actor<crypto_worker_state>* self, cont
                                                     self->state.rng);
         if (built.reason() != messages::REASON_NONE) {
           context->stats->count_failure("crypto_worker", messages::reason_code_Name(built.reason()));
-          log::logger()->warn("job {} destination {} ({}): not built: {}: {}", built.job_id(), built.index(),
+          log::logger()->warn("crypto_worker: job {} destination {} ({}): not built: {}: {}", built.job_id(), built.index(),
                               built.address(), messages::reason_code_Name(built.reason()), built.detail());
         }
         return built;

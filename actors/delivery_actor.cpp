@@ -58,16 +58,16 @@ messages::destination_result deliver_one(const router_context& context, const me
       const auto receipt = context.deliverer->deliver(envelope);
       result.set_outbox_file(receipt.outbox_file);
       result.set_smtp_reply(receipt.smtp_reply);
-      log::logger()->info("job {} destination {} ({}): delivered to {}", message.job_id(), message.index(),
+      log::logger()->info("delivery: job {} destination {} ({}): delivered to {}", message.job_id(), message.index(),
                           message.address(), context.deliverer->describe());
       return result;
     } catch (const delivery::delivery_error& e) {
       if (context.retry.should_retry(e, attempt)) {
-        log::logger()->warn("job {} destination {} ({}): attempt {} failed: {}; retrying", message.job_id(),
+        log::logger()->warn("delivery: job {} destination {} ({}): attempt {} failed: {}; retrying", message.job_id(),
                             message.index(), message.address(), attempt, e.what());
         continue;
       }
-      log::logger()->error("job {} destination {} ({}): delivery failed after {} attempt(s): {}; giving up",
+      log::logger()->error("delivery: job {} destination {} ({}): delivery failed after {} attempt(s): {}; giving up",
                            message.job_id(), message.index(), message.address(), attempt, e.what());
       result.set_outcome(messages::FAILED);
       result.set_reason(messages::DELIVERY_FAILED);
@@ -76,7 +76,7 @@ messages::destination_result deliver_one(const router_context& context, const me
     } catch (const std::exception& e) {
       // Anything else (a filesystem error, bad_alloc) is not retried, and must
       // not end the actor, because it keeps the promises of other destinations.
-      log::logger()->error("job {} destination {} ({}): delivery failed: {}; giving up", message.job_id(),
+      log::logger()->error("delivery: job {} destination {} ({}): delivery failed: {}; giving up", message.job_id(),
                            message.index(), message.address(), e.what());
       result.set_outcome(messages::FAILED);
       result.set_reason(messages::DELIVERY_FAILED);

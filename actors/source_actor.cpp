@@ -54,12 +54,14 @@ std::vector<messages::destination_result> notice_worthy(const pending_job& pendi
 
 void log_result(const std::string& actor_name, const messages::destination_result& result) {
   const auto outcome = messages::outcome_Name(result.outcome());
+  const std::string& destination = result.address().empty() ? result.destination_id() : result.address();
   if (result.reason() == messages::REASON_NONE) {
-    log::logger()->info("job {} destination {} ({}): {}", result.job_id(), result.index(), result.address(), outcome);
+    log::logger()->info("{}: job {} destination {} ({}): {}", actor_name, result.job_id(), result.index(), destination,
+                        outcome);
     return;
   }
   log::logger()->warn("{}: job {} destination {} ({}): {}: {}: {}; not sent", actor_name, result.job_id(),
-                      result.index(), result.address(), outcome, messages::reason_code_Name(result.reason()),
+                      result.index(), destination, outcome, messages::reason_code_Name(result.reason()),
                       result.detail());
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test suite. Extra arguments go to ctest,
-# e.g. `-L unit` for the fast pure-code suites only, or `-LE slow`.
+# e.g. `-L unit` for the fast pure-code suites only, or `-LE integration`.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -58,6 +58,7 @@ struct service::impl {
   std::condition_variable idle;
   std::set<std::string> jobs_in_flight;
   std::atomic<uint64_t> next_job_number{1};
+  std::string id_prefix;  // "job-<start time>-", so ids differ between runs
   bool stopped = false;
 
   /// Validates the job, assigns its id and registers it as in flight.
@@ -71,7 +72,7 @@ struct service::impl {
     if (stopped)
       throw invalid_job("the router is stopped; start a new one to submit jobs");
     if (job.job_id().empty())
-      job.set_job_id("job-" + std::to_string(next_job_number++));
+      job.set_job_id(id_prefix + std::to_string(next_job_number++));
     if (!jobs_in_flight.insert(job.job_id()).second)
       throw invalid_job("job id '" + job.job_id() + "' is already in flight; use a unique id");
     return sources.at(source_name(job.function()));
@@ -97,6 +98,9 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   context->stats = std::make_shared<stats::registry>();
   context->retry = delivery::retry_policy{options.delivery_attempts, options.first_retry_delay};
   state->context = context;
+
+  const auto started = std::chrono::duration_cast<std::chrono::seconds>(options.clock().time_since_epoch()).count();
+  state->id_prefix = "job-" + std::to_string(started) + "-";
 
   state->system_config.set("logger.verbosity", caf::atom("quiet"));
   state->system = std::make_unique<caf::actor_system>(state->system_config);

@@ -64,15 +64,28 @@ void write_text(const fs::path& path, const std::string& text) {
     throw std::runtime_error("cannot write " + path.string() + "; check that the folder is writable");
 }
 
-/// Prepares the output folder: creates it, or clears what an earlier demo left in it.
+constexpr const char* demo_marker = ".smime-router-demo";
+
+/// Prepares the output folder: creates it, or clears what an earlier demo wrote
+/// there. A folder without the demo's marker file is never touched.
 void prepare_output(const fs::path& out) {
   if (fs::exists(out) && !fs::is_empty(out)) {
-    if (!fs::exists(out / "router.textproto"))
-      throw std::runtime_error(out.string() + " exists and is not an earlier demo folder; name an empty or new folder");
+    if (!fs::exists(out / demo_marker))
+      throw std::runtime_error(out.string() + " exists and was not made by an earlier demo run; name an empty or "
+                                              "new folder");
     fs::remove_all(out / "pki");
     fs::remove_all(out / "outbox");
+    fs::remove(out / "router.textproto");
   }
   fs::create_directories(out / "pki");
+  write_text(out / demo_marker, "Made by 'smime-router demo'; a later demo run replaces pki/, outbox/ and "
+                                "router.textproto here.\n");
+}
+
+/// Writes a private key readable by its owner only.
+void write_key(const fs::path& path, const std::string& pem) {
+  write_text(path, pem);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
 }
 
 /// Makes the PKI, writes it as PEM under out/pki and returns the config text.
@@ -90,7 +103,7 @@ std::string write_pki_and_config(const fs::path& out, Botan::RandomNumberGenerat
   write_text(pki_dir / "root.pem", certs::to_pem(pki.root().certificate));
   write_text(pki_dir / "intermediate.pem", certs::to_pem(intermediate.certificate));
   write_text(pki_dir / "device.cert.pem", certs::to_pem(device.certificate));
-  write_text(pki_dir / "device.key.pem", certs::to_pem(*device.private_key));
+  write_key(pki_dir / "device.key.pem", certs::to_pem(*device.private_key));
 
   std::string config = "# Written by 'smime-router demo'. Paths are relative to this file.\n";
   config += "signature_mode: SET_INDIVIDUALLY\nencrypt_all: false\n";
@@ -102,7 +115,7 @@ std::string write_pki_and_config(const fs::path& out, Botan::RandomNumberGenerat
       const auto window = entry.certificate == demo_entry::expired ? expired_window : long_window;
       const auto identity = pki.issue_email(intermediate, entry.name, entry.address, window);
       write_text(pki_dir / (entry.id + ".cert.pem"), certs::to_pem(identity.certificate));
-      write_text(pki_dir / (entry.id + ".key.pem"), certs::to_pem(*identity.private_key));
+      write_key(pki_dir / (entry.id + ".key.pem"), certs::to_pem(*identity.private_key));
       config += "  certificate_file: \"pki/" + entry.id + ".cert.pem\"\n";
     }
     config += "}\n";
@@ -199,7 +212,7 @@ void print_result_line(const std::string& function, const messages::destination_
     where = fs::relative(where, out).string();
   else
     where = result.detail();
-  std::printf("%-8s %-30s %-28s %-22s %s\n", result.job_id().c_str(), function.c_str(), result.address().c_str(),
+  std::printf("%-8s %-30s %-31s %-22s %s\n", result.job_id().c_str(), function.c_str(), result.address().c_str(),
               outcome_name(result.outcome()).c_str(), where.c_str());
 }
 
@@ -253,12 +266,14 @@ int run_demo(const arguments& given) {
 
   const embedded_document& pdf = find_demo_document(".pdf");
   const embedded_document& tiff = find_demo_document(".tif");
-  std::printf("%-8s %-30s %-28s %-22s %s\n", "job", "function", "destination", "outcome", "outbox file / reason");
+  std::printf("%-8s %-30s %-31s %-22s %s\n", "job", "function", "destination", "outcome", "outbox file / reason");
 
   std::vector<std::pair<std::string, messages::destination_result>> sent;
   int not_sent = 0;
   int notices = 0;
-  auto run = [&](const messages::job_request& job) {
+  int job_number = 0;
+  auto run = [&](messages::job_request job) {
+    job.set_job_id("demo-" + std::to_string(++job_number));
     const auto result = service->submit(job);
     const std::string function = config::function_name(job.function());
     for (const auto& destination : result.destinations()) {
@@ -270,7 +285,7 @@ int run_demo(const arguments& given) {
     }
     if (result.notification_sent()) {
       ++notices;
-      std::printf("%-8s %-30s %-28s %-22s %s\n", result.job_id().c_str(), function.c_str(),
+      std::printf("%-8s %-30s %-31s %-22s %s\n", result.job_id().c_str(), function.c_str(),
                   job.originator().empty() ? job.end_receiver().c_str() : job.originator().c_str(),
                   "notice_sent", "certificate-failure notice, without the document");
     }

@@ -63,6 +63,16 @@ std::string format_result_json(const messages::destination_result& result) {
   return json + "}";
 }
 
+std::vector<std::string> format_notice_json(const messages::job_result& result) {
+  std::vector<std::string> notices;
+  if (result.notification_sent())
+    notices.push_back("{\"job_id\":" + json_string(result.job_id()) + ",\"notice\":\"certificate_failure\",\"sent\":true}");
+  if (result.administrator_notified())
+    notices.push_back("{\"job_id\":" + json_string(result.job_id()) +
+                      ",\"notice\":\"device_certificate\",\"sent\":true}");
+  return notices;
+}
+
 bool all_sent(const messages::job_result& result) {
   return std::all_of(result.destinations().begin(), result.destinations().end(), [](const auto& destination) {
     return destination.outcome() != messages::REJECTED && destination.outcome() != messages::FAILED &&

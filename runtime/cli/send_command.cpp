@@ -27,7 +27,7 @@ constexpr const char* send_usage =
     "  --subject TEXT       Subject header\n"
     "  --body TEXT          text part of the message\n"
     "  --encrypt            ask for encryption (destinations with a certificate and encrypt on)\n"
-    "  --sign | --no-sign   ask for or against a signature for the whole job\n"
+    "  --sign | --no-sign   ask for or against a signature for the whole job (standard_address only)\n"
     "  --originator ADDR    sender of a received document (gets certificate-failure notices)\n"
     "  --end-receiver ADDR  receiver of a routed document (notice target without an originator)\n"
     "  --job-id ID          job id; assigned when absent\n";
@@ -111,6 +111,14 @@ messages::job_request parse_job(arguments& args) {
     throw std::invalid_argument("--sign and --no-sign exclude each other");
   job.set_request_sign(sign ? messages::SIGN_REQUEST_ON : no_sign ? messages::SIGN_REQUEST_OFF
                                                                   : messages::SIGN_REQUEST_UNSPECIFIED);
+
+  // Only standby-screen sends choose their signature; every other function
+  // signs by its own setting, so a choice there would be silently ignored.
+  const bool chooses = sign || no_sign || std::any_of(job.destinations().begin(), job.destinations().end(),
+                                                      [](const auto& ref) { return ref.sign() != 0; });
+  if (chooses && job.function() != config::STANDARD_ADDRESS)
+    throw std::invalid_argument("--sign, --no-sign and :sign/:nosign apply to standard_address only; " +
+                                function_text + " signs by its own config setting");
   return job;
 }
 
@@ -183,11 +191,17 @@ int run_send(const arguments& given) {
 
   for (const auto& destination : result.destinations())
     std::cout << format_result_json(destination) << "\n";
+  for (const auto& notice : format_notice_json(result))
+    std::cout << notice << "\n";
   return all_sent(result) ? exit_ok : exit_not_all_sent;
 }
 
 int run_check_config(const arguments& given) {
   arguments args = given;
+  if (take_flag(args, "--help")) {
+    std::cout << "usage: smime-router check-config --config FILE\n";
+    return exit_ok;
+  }
   const std::string config_file = take_option(args, "--config");
   if (config_file.empty() || !args.empty()) {
     std::cerr << "usage: smime-router check-config --config FILE\n";

@@ -310,11 +310,16 @@ loaded_config load_config_text(const std::string& text, const std::filesystem::p
 }
 
 loaded_config load_config(const std::filesystem::path& file) {
+  std::error_code error;
+  if (std::filesystem::exists(file, error) && !std::filesystem::is_regular_file(file, error))
+    throw config_error(file.string() + ": not a regular file; name the config file itself");
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw config_error(file.string() + ": cannot open the config file; check the path and its permissions");
   std::ostringstream text;
   text << in.rdbuf();
+  if (text.str().find_first_not_of(" \t\r\n") == std::string::npos)
+    throw config_error(file.string() + ": the config file is empty; see the README for a complete example");
   return load_config_text(text.str(), std::filesystem::absolute(file));
 }
 

@@ -86,10 +86,17 @@ fi
 
 # Running the demo again into the same folder works and starts a fresh outbox.
 expect_exit 0 "demo runs again" -- "$router" demo --out "$demo"
-# A folder that is not an earlier demo folder is left alone.
-mkdir -p "$work/other" && touch "$work/other/keep.txt"
+# A folder that is not an earlier demo folder is left alone, even when it
+# looks like a router folder with a config, keys and queued mail.
+mkdir -p "$work/other/pki" "$work/other/outbox/new"
+echo "my config" >"$work/other/router.textproto"
+echo "my key" >"$work/other/pki/device.key.pem"
+echo "queued" >"$work/other/outbox/new/1.eml"
 expect_exit 2 "demo refuses a foreign folder" -- "$router" demo --out "$work/other"
-[[ -f "$work/other/keep.txt" ]] && pass || fail "demo touched a foreign folder"
+if [[ "$(cat "$work/other/router.textproto")" == "my config" && -f "$work/other/pki/device.key.pem" &&
+      -f "$work/other/outbox/new/1.eml" ]]; then pass; else fail "demo changed a foreign folder"; fi
+# Demo private keys are readable by their owner only.
+if [[ "$(stat -c %a "$demo/pki/alice.key.pem")" == "600" ]]; then pass; else fail "demo key is not mode 600"; fi
 
 # --- check-config -----------------------------------------------------------
 expect_exit 0 "check-config accepts the demo config" -- "$router" check-config --config "$demo/router.textproto"
@@ -99,6 +106,11 @@ if grep -q 'bad.textproto' "$work/err.txt" && grep -q 'PIGEON' "$work/err.txt"; 
 else fail "check-config error does not name the file and value: $(cat "$work/err.txt")"; fi
 expect_exit 3 "check-config rejects a missing file" -- "$router" check-config --config "$demo/none.textproto"
 expect_exit 2 "check-config needs --config" -- "$router" check-config
+expect_exit 0 "check-config --help" -- "$router" check-config --help
+: >"$demo/empty.textproto"
+expect_exit 3 "check-config rejects an empty file" -- "$router" check-config --config "$demo/empty.textproto"
+if grep -q 'empty' "$work/err.txt"; then pass; else fail "empty config message: $(cat "$work/err.txt")"; fi
+expect_exit 3 "check-config rejects a folder" -- "$router" check-config --config "$demo"
 
 # --- send ---------------------------------------------------------------------
 pdf=$(dirname "$0")/../../demo/documents/maintenance-report.pdf
@@ -120,6 +132,17 @@ else fail "unknown id output: $(cat "$work/out.txt")"; fi
 expect_exit 1 "send to an expired certificate" -- "$router" send --config "$demo/router.textproto" \
   --function forwarding --to carol --originator sender@remote.example.net
 if grep -q '"reason":"CERTIFICATE_EXPIRED"' "$work/out.txt"; then pass; else fail "expired output: $(cat "$work/out.txt")"; fi
+
+if grep -q '"notice":"certificate_failure","sent":true' "$work/out.txt"; then pass
+else fail "send output lacks the notice line: $(cat "$work/out.txt")"; fi
+
+expect_exit 2 "send --sign outside standard_address" -- "$router" send --config "$demo/router.textproto" \
+  --function store --to bob --sign
+expect_exit 2 "send :sign outside standard_address" -- "$router" send --config "$demo/router.textproto" \
+  --function store --to bob:sign
+expect_exit 0 "send :sign for standard_address" -- "$router" send --config "$demo/router.textproto" \
+  --function standard_address --to bob:sign
+if grep -q '"outcome":"sent_signed"' "$work/out.txt"; then pass; else fail "bob:sign output: $(cat "$work/out.txt")"; fi
 
 expect_exit 2 "send with an unknown function" -- "$router" send --config "$demo/router.textproto" \
   --function teleport --to bob
