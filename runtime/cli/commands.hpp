@@ -9,7 +9,8 @@ namespace router::cli {
 /// Exit codes of smime-router, documented in the README.
 enum exit_code : int {
   exit_ok = 0,               // command done; for send: every destination sent
-  exit_not_all_sent = 1,     // send/demo: at least one destination rejected or failed
+  exit_not_all_sent = 1,     // send/demo: at least one destination rejected or failed;
+                             // verify: bad signature; decrypt: message cannot be decrypted
   exit_usage = 2,            // invalid command line
   exit_config_invalid = 3,   // config file invalid or unreadable
   exit_internal = 4,         // unexpected failure (delivery target unusable, ...)
@@ -20,6 +21,8 @@ using arguments = std::vector<std::string>;
 int run_send(const arguments& args);
 int run_check_config(const arguments& args);
 int run_demo(const arguments& args);
+int run_verify(const arguments& args);
+int run_decrypt(const arguments& args);
 
 /// Returns the value after `--name`, removing both from args; empty when absent.
 std::string take_option(arguments& args, const std::string& name);

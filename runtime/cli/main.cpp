@@ -16,11 +16,16 @@ constexpr const char* usage_text =
     "  send --config FILE ...      send one job and print one JSON line per destination\n"
     "                              (run 'smime-router send --help' for its options)\n"
     "  check-config --config FILE  validate a config file and every file it names\n"
+    "  verify FILE [--ca FILE ...] [--at UNIX_TIME]\n"
+    "                              check the S/MIME signature of a stored message\n"
+    "  decrypt FILE --key KEY.pem --cert CERT.pem [--out FILE]\n"
+    "                              decrypt a stored S/MIME message and write the inner entity\n"
     "\n"
     "common options:\n"
     "  --log-level LEVEL           trace, debug, info, warn (default), error or off; logs go to stderr\n"
     "\n"
-    "exit codes: 0 done, 1 some destination not sent, 2 usage error, 3 invalid config, 4 internal error\n";
+    "exit codes: 0 done, 1 some destination not sent (verify: bad signature; decrypt: cannot decrypt),\n"
+    "            2 usage error, 3 invalid config, 4 internal error\n";
 
 } // namespace
 
@@ -47,6 +52,10 @@ int main(int argc, char** argv) {
       return run_check_config(args);
     if (command == "demo")
       return run_demo(args);
+    if (command == "verify")
+      return run_verify(args);
+    if (command == "decrypt")
+      return run_decrypt(args);
   } catch (const std::exception& e) {
     std::cerr << "smime-router " << command << ": " << e.what() << "\n";
     return exit_internal;
