@@ -42,8 +42,8 @@ cms::digest_algorithm digest_of(const config::algorithm_settings& settings) {
   }
 }
 
-cms::content_cipher cipher_of(const config::algorithm_settings& settings) {
-  switch (settings.content_cipher()) {
+cms::content_cipher cipher_of(config::content_cipher cipher) {
+  switch (cipher) {
     case config::AES128_CBC:
       return cms::content_cipher::aes128_cbc;
     case config::AES192_CBC:
@@ -57,9 +57,35 @@ cms::content_cipher cipher_of(const config::algorithm_settings& settings) {
   }
 }
 
-cms::key_transport transport_of(const config::algorithm_settings& settings) {
-  return settings.key_transport() == config::RSA_OAEP_SHA256 ? cms::key_transport::rsa_oaep_sha256
-                                                              : cms::key_transport::rsa_pkcs1v15;
+cms::key_transport transport_of(config::key_transport transport) {
+  return transport == config::RSA_OAEP_SHA256 ? cms::key_transport::rsa_oaep_sha256
+                                              : cms::key_transport::rsa_pkcs1v15;
+}
+
+/// Returns the destination's content cipher: its own setting, else the first of
+/// its known capabilities, else the configured default.
+cms::content_cipher cipher_for(const config::loaded_config& config, const config::address_entry* entry) {
+  if (entry != nullptr && entry->content_cipher() != config::CONTENT_CIPHER_UNSPECIFIED)
+    return cipher_of(entry->content_cipher());
+  if (entry != nullptr && entry->capabilities_size() > 0)
+    return cipher_of(entry->capabilities(0));
+  return cipher_of(config.settings.algorithms().content_cipher());
+}
+
+/// Returns the recipient for a destination certificate. The certificate's key
+/// type picks transport or agreement inside cms::encrypt().
+cms::recipient recipient_for(const config::loaded_config& config, const config::address_entry* entry,
+                             const Botan::X509_Certificate& certificate) {
+  const config::algorithm_settings& algorithms = config.settings.algorithms();
+  const bool own_transport = entry != nullptr && entry->key_transport() != config::KEY_TRANSPORT_UNSPECIFIED;
+
+  cms::recipient recipient;
+  recipient.certificate = &certificate;
+  recipient.transport = transport_of(own_transport ? entry->key_transport() : algorithms.key_transport());
+  recipient.identifier = algorithms.recipient_identifier() == config::SUBJECT_KEY_IDENTIFIER
+                             ? cms::recipient_identifier::subject_key_identifier
+                             : cms::recipient_identifier::issuer_and_serial_number;
+  return recipient;
 }
 
 built_message failure(built_message message, reason_code reason, const std::string& detail) {
@@ -110,21 +136,29 @@ std::string sign_entity(const config::loaded_config& config, const std::string& 
   signer.private_key = config.device_key.get();
   signer.intermediates = config.device_chain;
 
+  const config::signing_settings& signing = config.settings.algorithms().signing();
   cms::signing_options options;
-  options.digest = digest_of(config.settings.algorithms());
-  options.detached = true;
+  // An Ed25519 key signs with SHA-512 whatever the setting, and micalg follows options.digest.
+  options.digest = cms::signing_digest(*config.device_key, digest_of(config.settings.algorithms()));
+  options.rsa_scheme =
+      signing.rsa_scheme() == config::RSASSA_PSS ? cms::rsa_signature_scheme::pss : cms::rsa_signature_scheme::pkcs1v15;
+  options.detached = signing.form() != config::OPAQUE;
   options.signing_time = now;
 
   const std::vector<uint8_t> content(entity.begin(), entity.end());
   const auto signature = cms::sign(content, signer, options, rng);
+  if (!options.detached)
+    return mime::build_pkcs7_mime_entity(signature, "signed-data");
   return mime::build_signed_entity(entity, signature, cms::micalg_name(options.digest),
                                    "=_signed_" + random_hex(rng, 12));
 }
 
 std::string encrypt_entity(const config::loaded_config& config, const std::string& entity,
-                           const Botan::X509_Certificate& certificate, Botan::RandomNumberGenerator& rng) {
-  const cms::content_cipher cipher = cipher_of(config.settings.algorithms());
-  const std::vector<cms::recipient> recipients{{&certificate, transport_of(config.settings.algorithms())}};
+                           const std::string& destination_id, const Botan::X509_Certificate& certificate,
+                           Botan::RandomNumberGenerator& rng) {
+  const config::address_entry* entry = config.find_entry(destination_id);
+  const cms::content_cipher cipher = cipher_for(config, entry);
+  const std::vector<cms::recipient> recipients{recipient_for(config, entry, certificate)};
   const std::vector<uint8_t> content(entity.begin(), entity.end());
   const auto envelope = cms::encrypt(content, recipients, cipher, rng);
   return mime::build_pkcs7_mime_entity(envelope,
@@ -203,7 +237,7 @@ built_message build_for_destination(const config::loaded_config& config, const m
     if (plan.sign())
       entity = sign_entity(config, entity, now, rng);
     if (plan.encrypt())
-      entity = encrypt_entity(config, entity, *recipient, rng);
+      entity = encrypt_entity(config, entity, plan.destination_id(), *recipient, rng);
 
     const auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
     message.set_message(mime::build_message(headers, entity));

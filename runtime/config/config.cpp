@@ -1,6 +1,7 @@
 #include "runtime/config/config.hpp"
 
 #include "runtime/certs/certs.hpp"
+#include "runtime/cms/cms.hpp"
 #include "runtime/common/error.hpp"
 
 #include <botan/data_src.h>
@@ -253,6 +254,84 @@ void validate_delivery(const error_context& errors, const router_config& setting
   }
 }
 
+/// Returns "VALUE is not a known NAME" for an enum field that holds a bare
+/// number outside the schema (proto3 text format accepts numbers for enums).
+std::string unknown_enum_value(int value, const std::string& type) {
+  return std::to_string(value) + " is not a known " + type + "; use one of the names listed in config.proto";
+}
+
+void validate_algorithms(const error_context& errors, const loaded_config& loaded) {
+  const algorithm_settings& algorithms = loaded.settings.algorithms();
+
+  if (!digest_algorithm_IsValid(algorithms.digest()))
+    errors.fail("algorithms", "digest", unknown_enum_value(algorithms.digest(), "digest_algorithm"));
+  if (!content_cipher_IsValid(algorithms.content_cipher()))
+    errors.fail("algorithms", "content_cipher", unknown_enum_value(algorithms.content_cipher(), "content_cipher"));
+  if (!key_transport_IsValid(algorithms.key_transport()))
+    errors.fail("algorithms", "key_transport", unknown_enum_value(algorithms.key_transport(), "key_transport"));
+  if (!recipient_identifier_IsValid(algorithms.recipient_identifier()))
+    errors.fail("algorithms", "recipient_identifier",
+                unknown_enum_value(algorithms.recipient_identifier(), "recipient_identifier"));
+  if (!signature_form_IsValid(algorithms.signing().form()))
+    errors.fail("algorithms", "signing.form", unknown_enum_value(algorithms.signing().form(), "signature_form"));
+  if (!rsa_signature_scheme_IsValid(algorithms.signing().rsa_scheme()))
+    errors.fail("algorithms", "signing.rsa_scheme",
+                unknown_enum_value(algorithms.signing().rsa_scheme(), "rsa_signature_scheme"));
+
+  const bool wants_pss = algorithms.signing().rsa_scheme() == RSASSA_PSS;
+  if (wants_pss && loaded.device_key && loaded.device_key->algo_name() != "RSA")
+    errors.fail("algorithms", "signing.rsa_scheme",
+                "RSASSA_PSS needs an RSA device key, but " + loaded.settings.device().private_key_file() +
+                    " holds an " + loaded.device_key->algo_name() +
+                    " key; remove rsa_scheme or configure an RSA key and certificate");
+}
+
+void validate_capabilities(const error_context& errors, const std::string& label, const address_entry& entry) {
+  std::set<int> seen;
+  for (int i = 0; i < entry.capabilities_size(); ++i) {
+    const std::string field = "capabilities[" + std::to_string(i) + "]";
+    const int capability = entry.capabilities(i);
+    if (!content_cipher_IsValid(capability))
+      errors.fail(label, field, unknown_enum_value(capability, "content_cipher"));
+    if (capability == CONTENT_CIPHER_UNSPECIFIED)
+      errors.fail(label, field, "CONTENT_CIPHER_UNSPECIFIED is not a cipher; list AES128_CBC, AES192_CBC, "
+                                "AES256_CBC, AES128_GCM or AES256_GCM");
+    if (!seen.insert(capability).second)
+      errors.fail(label, field, content_cipher_Name(entry.capabilities(i)) + " is listed twice; list each cipher once");
+  }
+}
+
+/// Checks the per-destination algorithm fields and that every certificate that
+/// may be used for encryption has a key that cms::encrypt() accepts.
+void validate_destination_algorithms(const error_context& errors, const loaded_config& loaded) {
+  const auto& book = loaded.settings.address_book();
+  for (int i = 0; i < book.size(); ++i) {
+    const address_entry& entry = book.Get(i);
+    const std::string label = entry_label(i, entry);
+
+    if (!content_cipher_IsValid(entry.content_cipher()))
+      errors.fail(label, "content_cipher", unknown_enum_value(entry.content_cipher(), "content_cipher"));
+    if (!key_transport_IsValid(entry.key_transport()))
+      errors.fail(label, "key_transport", unknown_enum_value(entry.key_transport(), "key_transport"));
+    validate_capabilities(errors, label, entry);
+
+    const auto found = loaded.destination_certificates.find(entry.id());
+    if (found == loaded.destination_certificates.end())
+      continue;
+
+    const Botan::X509_Certificate& certificate = found->second;
+    if (entry.key_transport() != KEY_TRANSPORT_UNSPECIFIED && cms::uses_key_agreement(certificate))
+      errors.fail(label, "key_transport",
+                  "set, but " + entry.certificate_file() +
+                      " has an EC key, which always uses ECDH key agreement; remove key_transport from this entry");
+
+    const bool may_encrypt = entry.encrypt() || loaded.settings.encrypt_all();
+    const std::string problem = may_encrypt ? cms::recipient_key_problem(certificate) : "";
+    if (!problem.empty())
+      errors.fail(label, "certificate_file", "cannot encrypt for this destination: " + problem);
+  }
+}
+
 /// Makes every file path in the settings absolute, relative to `base`.
 void resolve_paths(router_config& settings, const std::filesystem::path& base) {
   for (auto& entry : *settings.mutable_address_book())
@@ -306,6 +385,8 @@ loaded_config load_config_text(const std::string& text, const std::filesystem::p
   validate_device(errors, loaded);
   validate_trust(errors, loaded);
   validate_delivery(errors, loaded.settings);
+  validate_algorithms(errors, loaded);
+  validate_destination_algorithms(errors, loaded);
   return loaded;
 }
 
