@@ -2,6 +2,7 @@
 #include "runtime/cli/commands.hpp"
 
 #include "runtime/api/service.hpp"
+#include "runtime/cli/certificate_health.hpp"
 #include "runtime/cli/result_format.hpp"
 #include "runtime/config/config.hpp"
 
@@ -122,6 +123,22 @@ messages::job_request parse_job(arguments& args) {
   return job;
 }
 
+/// Parses a whole decimal number within [low, high] for an option; throws
+/// std::invalid_argument naming the option otherwise.
+long long parse_number(const std::string& text, const std::string& option, long long low, long long high) {
+  size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || value < low || value > high)
+    throw std::invalid_argument("invalid " + option + " '" + text + "'; use a whole number from " +
+                                std::to_string(low) + " to " + std::to_string(high));
+  return value;
+}
+
 } // namespace
 
 std::string take_option(arguments& args, const std::string& name) {
@@ -197,26 +214,50 @@ int run_send(const arguments& given) {
 }
 
 int run_check_config(const arguments& given) {
+  constexpr const char* usage =
+      "usage: smime-router check-config --config FILE [--warn-days N] [--at UNIX_TIME]\n"
+      "  --warn-days N   warn for certificates expiring within N days (default 30)\n"
+      "  --at UNIX_TIME  judge certificates at this time instead of now\n";
   arguments args = given;
   if (take_flag(args, "--help")) {
-    std::cout << "usage: smime-router check-config --config FILE\n";
+    std::cout << usage;
     return exit_ok;
   }
-  const std::string config_file = take_option(args, "--config");
-  if (config_file.empty() || !args.empty()) {
-    std::cerr << "usage: smime-router check-config --config FILE\n";
+
+  std::string config_file;
+  int warning_days = 30;
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  try {
+    config_file = take_option(args, "--config");
+    const std::string days = take_option(args, "--warn-days");
+    const std::string at = take_option(args, "--at");
+    if (config_file.empty() || !args.empty())
+      throw std::invalid_argument(config_file.empty() ? "missing --config FILE" : "unexpected argument '" + args.front() + "'");
+    if (!days.empty())
+      warning_days = static_cast<int>(parse_number(days, "--warn-days", 0, 3650));
+    if (!at.empty())
+      now = std::chrono::system_clock::time_point(std::chrono::seconds(parse_number(at, "--at", 0, 32503680000LL)));
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "smime-router check-config: " << e.what() << "\n\n" << usage;
     return exit_usage;
   }
 
+  config::loaded_config loaded;
   try {
-    const auto loaded = config::load_config(config_file);
-    std::cout << config_file << ": valid; " << loaded.settings.address_book_size() << " address-book entries, "
-              << loaded.destination_certificates.size() << " destination certificates\n";
-    return exit_ok;
+    loaded = config::load_config(config_file);
   } catch (const config::config_error& e) {
     std::cerr << "smime-router check-config: invalid config: " << e.what() << "\n";
     return exit_config_invalid;
   }
+
+  const auto rows = check_certificate_health(loaded, now, warning_days);
+  std::cout << config_file << ": valid; " << loaded.settings.address_book_size() << " address-book entries, "
+            << loaded.destination_certificates.size() << " destination certificates\n\n"
+            << format_certificate_health(rows, warning_days);
+  const bool all_usable = std::all_of(rows.begin(), rows.end(), [](const certificate_health& row) {
+    return row.verdict.state == certs::usability::usable;
+  });
+  return all_usable ? exit_ok : exit_not_all_sent;
 }
 
 } // namespace router::cli

@@ -98,7 +98,12 @@ int64_t unix_seconds(std::chrono::system_clock::time_point time) {
 
 std::filesystem::path source_path(const std::string& relative) {
   const char* root = std::getenv("ROUTER_SOURCE_DIR");
-  return std::filesystem::path(root != nullptr ? root : ".") / relative;
+  return std::filesystem::path(root != nullptr ? root : ROUTER_SOURCE_DIR) / relative;
+}
+
+std::filesystem::path binary_path(const std::string& relative) {
+  const char* root = std::getenv("ROUTER_BINARY_DIR");
+  return std::filesystem::path(root != nullptr ? root : ROUTER_BINARY_DIR) / relative;
 }
 
 } // namespace router::testing

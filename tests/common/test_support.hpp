@@ -48,7 +48,12 @@ std::chrono::system_clock::time_point utc(const std::string& iso8601);
 /// Returns seconds since the Unix epoch, the form `openssl -attime` takes.
 int64_t unix_seconds(std::chrono::system_clock::time_point time);
 
-/// Path of a file in the source tree (ROUTER_SOURCE_DIR).
+/// Path of a file in the source tree (environment ROUTER_SOURCE_DIR, else the
+/// tree this test was built from).
 std::filesystem::path source_path(const std::string& relative);
+
+/// Path of a file in the build tree, e.g. "runtime/cli/smime-router"
+/// (environment ROUTER_BINARY_DIR, else the build this test belongs to).
+std::filesystem::path binary_path(const std::string& relative);
 
 } // namespace router::testing

@@ -99,7 +99,10 @@ if [[ "$(cat "$work/other/router.textproto")" == "my config" && -f "$work/other/
 if [[ "$(stat -c %a "$demo/pki/alice.key.pem")" == "600" ]]; then pass; else fail "demo key is not mode 600"; fi
 
 # --- check-config -----------------------------------------------------------
-expect_exit 0 "check-config accepts the demo config" -- "$router" check-config --config "$demo/router.textproto"
+# The demo config is valid, but carol's certificate has expired, so the health check fails.
+expect_exit 1 "check-config reports the expired certificate" -- "$router" check-config --config "$demo/router.textproto"
+if grep -q "error: address_book 'carol': the certificate has expired" "$work/out.txt"; then pass
+else fail "check-config output: $(cat "$work/out.txt")"; fi
 sed 's/kind: EMAIL/kind: PIGEON/' "$demo/router.textproto" >"$demo/bad.textproto"
 expect_exit 3 "check-config rejects an unknown kind" -- "$router" check-config --config "$demo/bad.textproto"
 if grep -q 'bad.textproto' "$work/err.txt" && grep -q 'PIGEON' "$work/err.txt"; then pass
