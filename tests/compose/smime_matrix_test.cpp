@@ -7,11 +7,13 @@
 // CA file, no -certfile, and no -binary on verify because OpenSSL 3.0 rejoins
 // multipart/signed lines with LF in binary mode). OpenSSL 3.0 cannot verify
 // Ed25519 SignedData, so tests/cms/check_ed25519_signed_data.py checks those
-// signatures. gpgsm verifies every signature it supports; gpgsm 2.2 has no
-// Ed25519, so Ed25519 signatures are skipped there. The full cross product is
-// built: one process per signature algorithm shares a PKI of one RSA, two
-// ECDSA and one Ed25519 device identity and one RSA, one P-256 and one P-384
-// recipient.
+// signatures. gpgsm verifies every signature except Ed25519, which gpgsm
+// 2.2.40 fails with an internal error. The full cross product is built: 14
+// signed, 20 encrypted and 280 signed-and-encrypted messages. Each test process
+// makes one PKI with an RSA, two ECDSA and one Ed25519 device identity and an
+// RSA, a P-256 and a P-384 recipient. The signed-and-encrypted cases run as one
+// test per signature algorithm, so ctest can spread them over cores.
+#include "runtime/certs/certs.hpp"
 #include "runtime/certs/pki_builder.hpp"
 #include "runtime/cms/cms.hpp"
 #include "runtime/compose/compose.hpp"
@@ -30,6 +32,7 @@
 
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -62,12 +65,17 @@ const std::vector<signature_case> signature_cases = {
     {"rsa_pss_sha256", "device-rsa", "SHA256", "RSASSA_PSS", "sha-256"},
     {"ecdsa_p256", "device-p256", "SHA256", "RSASSA_PKCS1V15", "sha-256"},
     {"ecdsa_p384", "device-p384", "SHA384", "RSASSA_PKCS1V15", "sha-384"},
-    // The config asks for SHA-256; compose must switch to SHA-512 for Ed25519.
+    // The config requests SHA-256, and compose must switch to SHA-512 for Ed25519.
     {"ed25519", "device-ed25519", "SHA256", "RSASSA_PKCS1V15", "sha-512"},
 };
 
+/// Prints a signature case by name, so test names stay readable.
+void PrintTo(const signature_case& value, std::ostream* out) {
+  *out << value.name;
+}
+
 /// One value of the key management axis: the recipient certificate and whether
-/// the address-book entry asks for OAEP.
+/// the address-book entry requests OAEP.
 struct key_management_case {
   std::string name;
   std::string recipient;  // recipient identity file stem under pki/
@@ -292,7 +300,8 @@ class smime_matrix_test : public ::testing::Test {
     auto* attachment = job.add_attachments();
     attachment->set_filename("scan.pdf");
     attachment->set_content_type("application/pdf");
-    attachment->set_data(std::string("%PDF-1.4\n\x00\x01\xfe\xff binary scan\n%%EOF\n", 40));
+    static const char pdf[] = "%PDF-1.4\n\x00\x01\xfe\xff binary scan\n%%EOF\n";
+    attachment->set_data(std::string(pdf, sizeof pdf - 1));  // keeps the NUL byte
     job.add_destinations()->set_id("destination");
     return job;
   }
@@ -384,7 +393,8 @@ class smime_matrix_test : public ::testing::Test {
       EXPECT_NE(read_file(dir_->path() / "verified.eml").find("Second line."), std::string::npos);
     }
 
-    // NOTE: gpgsm 2.2.40 has no Ed25519 support in CMS, so those signatures are not checked there.
+    // NOTE: gpgsm 2.2.40 recognises the Ed25519 key but fails the check with "DSA
+    // requires the hash length to be a multiple of 8 bits", so Ed25519 is not checked there.
     if (gpgsm_available_ && signature.device != "device-ed25519") {
       const auto checked = detached ? gpgsm_verify_detached(parts) : gpgsm_verify_opaque(der);
       EXPECT_EQ(checked.exit_code, 0) << checked.output;
@@ -487,6 +497,193 @@ TEST_P(smime_matrix_both_test, EveryKeyManagementCipherAndForm) {
 
 INSTANTIATE_TEST_SUITE_P(signature, smime_matrix_both_test, ::testing::ValuesIn(signature_cases),
                          [](const ::testing::TestParamInfo<signature_case>& info) { return info.param.name; });
+
+// Regression cases. They reuse the matrix PKI and the RSA PKCS#1 v1.5 SHA-256 signer.
+
+TEST_F(smime_matrix_test, BareLfBodyVerifiesInTextMode) {
+  const auto loaded = load(matrix_config(signature_cases.front(), "DETACHED"));
+
+  const std::string message = build(loaded, "", "plain@example.com", true, false, "first line\nsecond line\n");
+  const auto verified = openssl_verify(entity_of(message));
+
+  EXPECT_TRUE(has_only_crlf(message));
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(read_file(dir_->path() / "verified.eml").find("second line"), std::string::npos);
+}
+
+TEST_F(smime_matrix_test, CrlfBodyNeverGetsDoubleCr) {
+  const auto loaded = load(matrix_config(signature_cases.front(), "DETACHED"));
+
+  for (const bool encrypt : {false, true}) {
+    SCOPED_TRACE(encrypt ? "signed and encrypted" : "signed");
+    const std::string message = build(loaded, entry_id(key_management_cases.front(), cipher_cases.front()),
+                                      recipient_address("rsa"), true, encrypt, "one\r\ntwo\r\n\r\nthree\r\n");
+    const std::string signed_entity =
+        encrypt ? check_encrypted_message(message, key_management_cases.front(), cipher_cases.front())
+                : entity_of(message);
+
+    EXPECT_EQ(message.find("\r\r\n"), std::string::npos);
+    EXPECT_EQ(signed_entity.find("\r\r\n"), std::string::npos);
+    EXPECT_TRUE(has_only_crlf(signed_entity));
+    const auto verified = openssl_verify(signed_entity);
+    EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  }
+}
+
+TEST_F(smime_matrix_test, LongLineIsQuotedPrintable) {
+  const auto loaded = load(matrix_config(signature_cases.front(), "DETACHED"));
+  const std::string long_line(1200, 'x');
+
+  const std::string message = build(loaded, "", "plain@example.com", true, false, "short\n" + long_line + "\nend\n");
+  const detached_parts parts = split_multipart_signed(entity_of(message));
+  const auto verified = openssl_verify(entity_of(message));
+
+  EXPECT_LE(longest_line(message), 998u);
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(parts.content.find("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"),
+            std::string::npos)
+      << parts.content;
+
+  // Python's email package decodes the declared transfer encoding independently.
+  write_file(dir_->path() / "content.eml", parts.content);
+  std::filesystem::create_directory(dir_->path() / "parts");
+  const auto dumped = run_command("python3 " + shell_quote(source_path("tests/mime/dump_mime_parts.py").string()) +
+                                  " " + path("content.eml") + " " + path("parts"));
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.output;
+  EXPECT_NE(dumped.output.find("defects 0"), std::string::npos) << dumped.output;
+  EXPECT_EQ(read_file(dir_->path() / "parts" / "part-1.bin"), "short\r\n" + long_line + "\r\nend\r\n");
+}
+
+TEST_F(smime_matrix_test, MicalgMatchesSignerDigest) {
+  for (const auto& signature : signature_cases) {
+    SCOPED_TRACE(signature.name);
+    const auto loaded = load(matrix_config(signature, "DETACHED"));
+
+    const std::string message = build(loaded, "", "plain@example.com", true, false);
+    const detached_parts parts = split_multipart_signed(entity_of(message));
+    const std::string printed = openssl_print(parts.signature);
+
+    EXPECT_EQ(header_parameter(entity_of(message), "micalg"), signature.micalg);
+    const std::string digest_name = "sha" + signature.micalg.substr(4);  // "sha-384" -> "sha384"
+    EXPECT_NE(printed.find("digestAlgorithm: \n          algorithm: " + digest_name + " "), std::string::npos)
+        << printed;
+  }
+}
+
+TEST_F(smime_matrix_test, NoLegacyPkcs7MediaTypes) {
+  for (const std::string form : {"DETACHED", "OPAQUE"}) {
+    const auto loaded = load(matrix_config(signature_cases.front(), form));
+    for (const bool encrypt : {false, true}) {
+      SCOPED_TRACE(form + (encrypt ? " encrypted" : ""));
+
+      const std::string message = build(loaded, entry_id(key_management_cases.front(), cipher_cases.back()),
+                                        recipient_address("rsa"), true, encrypt);
+      const std::string inner =
+          encrypt ? check_encrypted_message(message, key_management_cases.front(), cipher_cases.back()) : message;
+
+      EXPECT_EQ(lower(message).find("application/x-pkcs7"), std::string::npos) << message;
+      EXPECT_EQ(lower(inner).find("application/x-pkcs7"), std::string::npos) << inner;
+      EXPECT_NE(inner.find("application/pkcs7-"), std::string::npos) << inner;
+    }
+  }
+}
+
+TEST_F(smime_matrix_test, OaepOnlyWhenConfigured) {
+  const std::string plain_entry =
+      "address_book { id: \"plain-rsa\" address: \"rsa@example.com\" kind: EMAIL encrypt: true "
+      "certificate_file: \"pki/rsa.cert.pem\" }\n";
+  const auto by_default = load(matrix_config(signature_cases.front(), "DETACHED", "", plain_entry));
+  const auto globally = load(matrix_config(signature_cases.front(), "DETACHED", "key_transport: RSA_OAEP_SHA256", plain_entry));
+
+  struct expectation {
+    std::string name;
+    const config::loaded_config* loaded;
+    std::string id;
+    bool oaep;
+  };
+  const std::vector<expectation> cases = {
+      {"default", &by_default, "plain-rsa", false},
+      {"per destination", &by_default, entry_id(key_management_cases[1], cipher_cases.front()), true},
+      {"global", &globally, "plain-rsa", true},
+  };
+
+  for (const auto& expected : cases) {
+    SCOPED_TRACE(expected.name);
+    const std::string message = build(*expected.loaded, expected.id, recipient_address("rsa"), false, true);
+    const std::string printed = openssl_print(pkcs7_mime_der(entity_of(message)));
+    const auto decrypted = openssl_decrypt(message, "rsa");
+
+    EXPECT_EQ(printed.find("rsaesOaep") != std::string::npos, expected.oaep) << printed;
+    EXPECT_EQ(printed.find("algorithm: rsaEncryption") != std::string::npos, !expected.oaep) << printed;
+    EXPECT_EQ(decrypted.exit_code, 0) << decrypted.output;
+  }
+}
+
+TEST_F(smime_matrix_test, CipherFromEntryCapabilitiesOrDefault) {
+  const std::string entries =
+      "address_book { id: \"capable\" address: \"p256@example.com\" kind: EMAIL encrypt: true "
+      "certificate_file: \"pki/p256.cert.pem\" capabilities: [AES128_GCM, AES256_CBC] }\n"
+      "address_book { id: \"unknown\" address: \"p256@example.com\" kind: EMAIL encrypt: true "
+      "certificate_file: \"pki/p256.cert.pem\" }\n";
+  const auto loaded = load(matrix_config(signature_cases.front(), "DETACHED", "", entries));
+
+  const std::string capable = build(loaded, "capable", recipient_address("p256"), false, true);
+  const std::string unknown = build(loaded, "unknown", recipient_address("p256"), false, true);
+  const std::string capable_printed = openssl_print(pkcs7_mime_der(entity_of(capable)));
+  const std::string unknown_printed = openssl_print(pkcs7_mime_der(entity_of(unknown)));
+
+  EXPECT_EQ(header_parameter(entity_of(capable), "smime-type"), "authEnveloped-data");
+  EXPECT_NE(capable_printed.find("algorithm: aes-128-gcm"), std::string::npos) << capable_printed;
+  EXPECT_EQ(header_parameter(entity_of(unknown), "smime-type"), "enveloped-data");
+  EXPECT_NE(unknown_printed.find("algorithm: aes-256-cbc"), std::string::npos) << unknown_printed;
+}
+
+TEST_F(smime_matrix_test, SubjectKeyIdentifierWhenConfigured) {
+  const auto loaded = load(matrix_config(signature_cases.front(), "DETACHED", "recipient_identifier: SUBJECT_KEY_IDENTIFIER"));
+
+  for (const auto& management : key_management_cases) {
+    SCOPED_TRACE(management.name);
+    const std::string message =
+        build(loaded, entry_id(management, cipher_cases[2]), recipient_address(management.recipient), false, true);
+    const std::string printed = openssl_print(pkcs7_mime_der(entity_of(message)));
+    const auto decrypted = openssl_decrypt(message, management.recipient);
+
+    EXPECT_EQ(printed.find("issuerAndSerialNumber"), std::string::npos) << printed;
+    EXPECT_TRUE(printed.find("d.subjectKeyIdentifier:") != std::string::npos ||
+                printed.find("d.rKeyId:") != std::string::npos)
+        << printed;
+    EXPECT_EQ(decrypted.exit_code, 0) << decrypted.output;
+  }
+}
+
+TEST_F(smime_matrix_test, NestedMultipartVerifiesDetached) {
+  // compose only builds text plus attachments, so this entity is written by
+  // hand: multipart/mixed holding multipart/alternative and a PDF attachment.
+  const std::string entity =
+      "Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n"
+      "--outer\r\n"
+      "Content-Type: multipart/alternative; boundary=\"inner\"\r\n\r\n"
+      "--inner\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlain text.\r\n"
+      "--inner\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>HTML text.</p>\r\n"
+      "--inner--\r\n"
+      "--outer\r\n"
+      "Content-Type: application/pdf; name=\"scan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n"
+      "Content-Disposition: attachment; filename=\"scan.pdf\"\r\n\r\nJVBERi0xLjQKJSVFT0YK\r\n"
+      "--outer--\r\n";
+  const auto device_key = certs::load_private_key((pki() / "device-rsa.key.pem").string());
+  const auto device_certificate = certs::load_certificate((pki() / "device-rsa.cert.pem").string());
+  const auto intermediate = certs::load_certificate((pki() / "intermediate.pem").string());
+  cms::signing_options options;
+  options.signing_time = reference_time();
+
+  const auto signature = cms::sign(std::vector<uint8_t>(entity.begin(), entity.end()),
+                                   {&device_certificate, device_key.get(), {intermediate}}, options, *rng_);
+  const std::string signed_entity = mime::build_signed_entity(entity, signature, "sha-256", "=_signed_nested");
+  const auto verified = openssl_verify(signed_entity);
+
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(read_file(dir_->path() / "verified.eml").find("<p>HTML text.</p>"), std::string::npos);
+}
 
 } // namespace
 } // namespace router::testing
