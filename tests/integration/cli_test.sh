@@ -155,5 +155,58 @@ expect_exit 2 "send with a missing attachment" -- "$router" send --config "$demo
 expect_exit 3 "send with an invalid config" -- "$router" send --config "$demo/bad.textproto" --function store --to bob
 expect_exit 2 "unknown command" -- "$router" frobnicate
 
+# --- verify and decrypt ---------------------------------------------------------
+signed_file=$(grep -l 'Content-Type: multipart/signed' "$outbox"/*.eml | head -1)
+expect_exit 0 "verify a signed demo message" -- "$router" verify "$signed_file" --ca "$demo/pki/root.pem"
+if grep -q '^result: good' "$work/out.txt" && grep -q '^reason: ok' "$work/out.txt" && grep -q '^signer: .*CN=' "$work/out.txt"
+then pass; else fail "verify output: $(cat "$work/out.txt")"; fi
+expect_exit 1 "verify without a trust anchor" -- "$router" verify "$signed_file"
+if grep -q '^reason: untrusted' "$work/out.txt"; then pass; else fail "untrusted output: $(cat "$work/out.txt")"; fi
+expect_exit 1 "verify long after expiry" -- "$router" verify "$signed_file" --ca "$demo/pki/root.pem" --at 4102444800
+if grep -q '^reason: expired' "$work/out.txt"; then pass; else fail "expired output: $(cat "$work/out.txt")"; fi
+# Change the case of one header name inside the signed part: same meaning, other bytes.
+awk '/^--=_signed/ { inside = 1 } inside && !done && /^Content-Type: / { sub(/^Content-Type: /, "Content-type: "); done = 1 } { print }' \
+  "$signed_file" >"$work/tampered.eml"
+expect_exit 1 "verify a changed message" -- "$router" verify "$work/tampered.eml" --ca "$demo/pki/root.pem"
+if grep -q '^reason: digest_mismatch' "$work/out.txt"; then pass; else fail "tampered output: $(cat "$work/out.txt")"; fi
+expect_exit 2 "verify a missing file" -- "$router" verify "$work/none.eml" --ca "$demo/pki/root.pem"
+expect_exit 2 "verify with an invalid --at" -- "$router" verify "$signed_file" --at yesterday
+
+# bob's message from the send section above: decrypt it, then check the inner entity.
+expect_exit 0 "decrypt the message sent to bob" -- "$router" decrypt "$file" --key "$demo/pki/bob.key.pem" \
+  --cert "$demo/pki/bob.cert.pem" --out "$work/bob-inner.eml"
+if grep -q 'maintenance-report.pdf' "$work/bob-inner.eml"; then pass; else fail "decrypted entity lacks the attachment"; fi
+if cmp -s "$work/bob-inner.eml" "$work/bob.eml"; then pass; else fail "decrypt output differs from openssl's"; fi
+expect_exit 1 "decrypt with another recipient's key" -- "$router" decrypt "$file" --key "$demo/pki/alice.key.pem" \
+  --cert "$demo/pki/alice.cert.pem"
+if grep -q 'recipient_not_found' "$work/err.txt"; then pass; else fail "wrong-key output: $(cat "$work/err.txt")"; fi
+expect_exit 1 "decrypt with a key that does not match" -- "$router" decrypt "$file" --key "$demo/pki/alice.key.pem" \
+  --cert "$demo/pki/bob.cert.pem"
+if grep -q 'key_mismatch' "$work/err.txt"; then pass; else fail "key-mismatch output: $(cat "$work/err.txt")"; fi
+expect_exit 1 "decrypt a signed message" -- "$router" decrypt "$signed_file" --key "$demo/pki/bob.key.pem" \
+  --cert "$demo/pki/bob.cert.pem"
+expect_exit 2 "decrypt without --key" -- "$router" decrypt "$file" --cert "$demo/pki/bob.cert.pem"
+
+# Signed and encrypted demo messages: decrypt, then verify what was inside.
+for inner_file in $(grep -l 'Content-Type: application/pkcs7-mime' "$outbox"/*.eml); do
+  id=$(id_for "$(grep -m1 '^To: ' "$inner_file" | sed 's/^To: //; s/\r$//')")
+  [[ -f "$demo/pki/$id.key.pem" ]] || continue
+  expect_exit 0 "decrypt $inner_file" -- "$router" decrypt "$inner_file" --key "$demo/pki/$id.key.pem" \
+    --cert "$demo/pki/$id.cert.pem" --out "$work/inner.eml"
+  if grep -q 'multipart/signed' "$work/inner.eml"; then
+    expect_exit 0 "verify inside $inner_file" -- "$router" verify "$work/inner.eml" --ca "$demo/pki/root.pem"
+  fi
+done
+
+# Messages made by openssl read back by the router.
+printf 'Content-Type: text/plain\n\nmade by openssl\n' >"$work/plain.txt"
+openssl cms -sign -in "$work/plain.txt" -signer "$demo/pki/device.cert.pem" -inkey "$demo/pki/device.key.pem" \
+  -certfile "$demo/pki/intermediate.pem" -out "$work/openssl-signed.eml"
+expect_exit 0 "verify an openssl signature" -- "$router" verify "$work/openssl-signed.eml" --ca "$demo/pki/root.pem"
+openssl cms -encrypt -aes-256-gcm -in "$work/plain.txt" -recip "$demo/pki/bob.cert.pem" -out "$work/openssl-gcm.eml"
+expect_exit 0 "decrypt an openssl AuthEnvelopedData" -- "$router" decrypt "$work/openssl-gcm.eml" \
+  --key "$demo/pki/bob.key.pem" --cert "$demo/pki/bob.cert.pem" --out "$work/openssl-plain.txt"
+if grep -q 'made by openssl' "$work/openssl-plain.txt"; then pass; else fail "openssl GCM message decrypted wrongly"; fi
+
 echo "$((checks - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]
