@@ -41,6 +41,7 @@ messages::destination_result result_for(const messages::built_message& message) 
   result.set_outcome(message.planned_outcome());
   result.set_reason(message.reason());
   result.set_detail(message.detail());
+  result.set_algorithms(message.algorithms());
   return result;
 }
 
@@ -94,6 +95,8 @@ void drain(const router_context& context, job_queue& queue) {
       return;
 
     auto result = deliver_one(context, next->second.message);
+    result.set_completed_unix(
+        std::chrono::duration_cast<std::chrono::seconds>(context.clock().time_since_epoch()).count());
     context.stats->count_handled("delivery");
     // Destinations that failed before delivery are counted by the actor that failed them.
     if (result.reason() == messages::DELIVERY_FAILED)

@@ -11,6 +11,7 @@
 #include "runtime/cli/demo_documents.hpp"
 #include "runtime/cli/result_format.hpp"
 #include "runtime/config/config.hpp"
+#include "runtime/reports/reports.hpp"
 
 #include <botan/auto_rng.h>
 
@@ -153,15 +154,6 @@ messages::job_request make_job(config::source_function function, const std::stri
   return job;
 }
 
-std::string report_text(const std::string& title, const messages::job_result& result) {
-  std::string text = title + "\n\nJob " + result.job_id() + "\n";
-  for (const auto& destination : result.destinations())
-    text += "  " + destination.address() + ": " + outcome_name(destination.outcome()) +
-            (destination.reason() == messages::REASON_NONE ? "" : " (" + messages::reason_code_Name(destination.reason()) + ")") +
-            "\n";
-  return text;
-}
-
 /// Makes the demo's jobs, one per source function except the two reports, which run_demo adds.
 std::vector<messages::job_request> make_jobs(const embedded_document& pdf, const embedded_document& tiff) {
   std::vector<messages::job_request> jobs;
@@ -298,7 +290,7 @@ int run_demo(const arguments& given) {
     run(jobs[i]);
 
   auto tx_report = make_job(config::EMAIL_TX_RESULTS, "Email TX Results", {"alice"});
-  tx_report.set_body_text(report_text("Email TX Results", scan_result));
+  tx_report.set_body_text(reports::format_result_report("Email TX Results", scan_result));
   run(tx_report);
   auto folder_report = make_job(config::FOLDER_TRANSFER_RESULT_REPORT, "Folder Transfer Result Report", {"bob"});
   folder_report.set_body_text("Folder Transfer Result Report\n\nScan to folder \\\\fileserver\\scans: sent, 3 pages.\n");

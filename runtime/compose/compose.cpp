@@ -129,8 +129,26 @@ reason_code device_signing_reason(const config::loaded_config& config, time_poin
   return messages::DEVICE_CERTIFICATE_UNUSABLE;
 }
 
+/// Returns the readable name of a content cipher, e.g. "AES-256-CBC".
+std::string cipher_name(cms::content_cipher cipher) {
+  switch (cipher) {
+    case cms::content_cipher::aes128_cbc:
+      return "AES-128-CBC";
+    case cms::content_cipher::aes192_cbc:
+      return "AES-192-CBC";
+    case cms::content_cipher::aes256_cbc:
+      return "AES-256-CBC";
+    case cms::content_cipher::aes128_gcm:
+      return "AES-128-GCM";
+    case cms::content_cipher::aes256_gcm:
+      return "AES-256-GCM";
+  }
+  return "unknown";
+}
+
+/// Signs an entity and appends "signed with ALGORITHM DIGEST" to `algorithms`.
 std::string sign_entity(const config::loaded_config& config, const std::string& entity, time_point now,
-                        Botan::RandomNumberGenerator& rng) {
+                        Botan::RandomNumberGenerator& rng, std::string& algorithms) {
   cms::signer_identity signer;
   signer.certificate = &*config.device_certificate;
   signer.private_key = config.device_key.get();
@@ -147,18 +165,29 @@ std::string sign_entity(const config::loaded_config& config, const std::string& 
 
   const std::vector<uint8_t> content(entity.begin(), entity.end());
   const auto signature = cms::sign(content, signer, options, rng);
+  const bool pss = options.rsa_scheme == cms::rsa_signature_scheme::pss && config.device_key->algo_name() == "RSA";
+  algorithms += "signed with " + config.device_key->algo_name() + (pss ? "-PSS " : " ") +
+                cms::micalg_name(options.digest) + (options.detached ? "" : " (opaque)");
   if (!options.detached)
     return mime::build_pkcs7_mime_entity(signature, "signed-data");
   return mime::build_signed_entity(entity, signature, cms::micalg_name(options.digest),
                                    "=_signed_" + random_hex(rng, 12));
 }
 
+/// Encrypts an entity and appends "encrypted with CIPHER, KEY MANAGEMENT" to `algorithms`.
 std::string encrypt_entity(const config::loaded_config& config, const std::string& entity,
                            const std::string& destination_id, const Botan::X509_Certificate& certificate,
-                           Botan::RandomNumberGenerator& rng) {
+                           Botan::RandomNumberGenerator& rng, std::string& algorithms) {
   const config::address_entry* entry = config.find_entry(destination_id);
   const cms::content_cipher cipher = cipher_for(config, entry);
   const std::vector<cms::recipient> recipients{recipient_for(config, entry, certificate)};
+  const std::string key_algorithm = certificate.load_subject_public_key()->algo_name();
+  const std::string key_management =
+      key_algorithm != "RSA"                                                 ? "ECDH key agreement"
+      : recipients.front().transport == cms::key_transport::rsa_oaep_sha256 ? "RSAES-OAEP"
+                                                                             : "RSA PKCS#1 v1.5";
+  algorithms += std::string(algorithms.empty() ? "" : ", then ") + "encrypted with " + cipher_name(cipher) + " and " +
+                key_management;
   const std::vector<uint8_t> content(entity.begin(), entity.end());
   const auto envelope = cms::encrypt(content, recipients, cipher, rng);
   return mime::build_pkcs7_mime_entity(envelope,
@@ -234,14 +263,16 @@ built_message build_for_destination(const config::loaded_config& config, const m
   try {
     std::string entity =
         mime::build_document_entity(job.body_text(), attachments_of(job), "=_mixed_" + random_hex(rng, 12));
+    std::string algorithms;
     if (plan.sign())
-      entity = sign_entity(config, entity, now, rng);
+      entity = sign_entity(config, entity, now, rng, algorithms);
     if (plan.encrypt())
-      entity = encrypt_entity(config, entity, plan.destination_id(), *recipient, rng);
+      entity = encrypt_entity(config, entity, plan.destination_id(), *recipient, rng, algorithms);
 
     const auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
     message.set_message(mime::build_message(headers, entity));
     message.set_planned_outcome(planned_outcome(plan));
+    message.set_algorithms(algorithms);
     return message;
   } catch (const std::exception& e) {
     return failure(message, messages::BUILD_FAILED, std::string("cannot build the message: ") + e.what());
@@ -295,8 +326,9 @@ built_message build_certificate_notice(const config::loaded_config& config, cons
     std::string detail;
     const bool sign = notice_is_signed(config, job.function()) &&
                       device_signing_reason(config, now, detail) == messages::REASON_NONE;
+    std::string algorithms;
     if (sign)
-      entity = sign_entity(config, entity, now, rng);
+      entity = sign_entity(config, entity, now, rng, algorithms);
 
     const auto headers =
         headers_for(config, target, "Delivery failure: certificate problem for job " + job.job_id(),

@@ -169,6 +169,12 @@ TEST_F(service_test, StandardAddressAppliesPerDestinationRules) {
   // fax: standard transmission to Internet fax is never encrypted or signed.
   EXPECT_EQ(result_for(result, "fax").outcome(), messages::SENT_PLAIN);
 
+  EXPECT_EQ(result_for(result, "alice").algorithms(),
+            "signed with RSA sha-256, then encrypted with AES-256-CBC and RSA PKCS#1 v1.5");
+  EXPECT_EQ(result_for(result, "alice").completed_unix(), unix_seconds(reference_time()));
+  EXPECT_EQ(result_for(result, "alice").certificate_fingerprint().size(), 64u);
+  EXPECT_EQ(result_for(result, "dave").algorithms(), "");
+
   const auto alice_file = result_for(result, "alice").outbox_file();
   const auto alice_check = decrypt_and_verify(alice_file, "alice");
   EXPECT_EQ(alice_check.exit_code, 0) << alice_check.output;
