@@ -25,6 +25,7 @@
 #include <botan/base64.h>
 #include <botan/ber_dec.h>
 #include <botan/pkcs8.h>
+#include <botan/rsa.h>
 #include <botan/x509_ca.h>
 #include <botan/x509self.h>
 
@@ -683,6 +684,63 @@ TEST_F(smime_matrix_test, NestedMultipartVerifiesDetached) {
 
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   EXPECT_NE(read_file(dir_->path() / "verified.eml").find("<p>HTML text.</p>"), std::string::npos);
+}
+
+/// Issues a CA certificate below `issuer` that may have `path_length` CAs below it.
+issued_identity issue_ca(const issued_identity& issuer, const std::string& name, size_t path_length,
+                         Botan::RandomNumberGenerator& rng) {
+  Botan::X509_Cert_Options options;
+  options.common_name = name;
+  options.organization = "Chain Order Test";
+  options.CA_key(path_length);
+  auto key = std::make_unique<Botan::RSA_PrivateKey>(rng, 2048);
+  const auto request = Botan::X509::create_cert_req(options, *key, "SHA-256", rng);
+  const Botan::X509_CA ca(issuer.certificate, *issuer.private_key, "SHA-256", rng);
+  auto certificate = ca.sign_request(request, rng, certs::to_asn1_time(long_window.not_before),
+                                     certs::to_asn1_time(long_window.not_after));
+  return {std::move(certificate), std::move(key)};
+}
+
+TEST_F(smime_matrix_test, ChainFileOrderDoesNotMatter) {
+  // root -> upper CA -> lower CA -> device: two intermediates, so order can differ.
+  Botan::X509_Cert_Options root_options("Chain Order Root");
+  root_options.CA_key(2);
+  root_options.start = certs::to_asn1_time(long_window.not_before);
+  root_options.end = certs::to_asn1_time(long_window.not_after);
+  auto root_key = std::make_unique<Botan::RSA_PrivateKey>(*rng_, 2048);
+  auto root_certificate = Botan::X509::create_self_signed_cert(root_options, *root_key, "SHA-256", *rng_);
+  const issued_identity root{std::move(root_certificate), std::move(root_key)};
+  const issued_identity upper = issue_ca(root, "Chain Order Upper CA", 1, *rng_);
+  const issued_identity lower = issue_ca(upper, "Chain Order Lower CA", 0, *rng_);
+  pki_builder builder(*rng_, "Chain Order Test", long_window);
+  write_identity("chain-device", builder.issue_email(lower, "Router chain", device_address, long_window));
+  write_file(pki() / "chain-root.pem", to_pem(root.certificate));
+  write_file(pki() / "upper.pem", to_pem(upper.certificate));
+  write_file(pki() / "lower.pem", to_pem(lower.certificate));
+  write_file(pki() / "upper-lower.pem", to_pem(upper.certificate) + to_pem(lower.certificate));
+  write_file(pki() / "lower-upper.pem", to_pem(lower.certificate) + to_pem(upper.certificate));
+
+  const std::vector<std::string> chain_settings = {
+      "chain_files: \"pki/upper-lower.pem\"", "chain_files: \"pki/lower-upper.pem\"",
+      "chain_files: \"pki/upper.pem\" chain_files: \"pki/lower.pem\"",
+      "chain_files: \"pki/lower.pem\" chain_files: \"pki/upper.pem\""};
+  for (const std::string& chain : chain_settings) {
+    SCOPED_TRACE(chain);
+    std::string text = matrix_config(signature_cases.front(), "DETACHED");
+    text = replace_once(text, "pki/device-rsa.cert.pem", "pki/chain-device.cert.pem");
+    text = replace_once(text, "pki/device-rsa.key.pem", "pki/chain-device.key.pem");
+    text = replace_once(text, "chain_files: \"pki/intermediate.pem\"", chain);
+    text = replace_once(text, "trust_anchor_files: \"pki/root.pem\"", "trust_anchor_files: \"pki/chain-root.pem\"");
+    const auto loaded = load(text);
+
+    const std::string message = build(loaded, "", "plain@example.com", true, false);
+    write_file(dir_->path() / "signed.eml", entity_of(message));
+    const auto verified = run_command("openssl cms -verify -in " + path("signed.eml") + " -CAfile " +
+                                      pki_path("chain-root.pem") + " -purpose smimesign" + attime() + " -out " +
+                                      path("verified.eml"));
+
+    EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  }
 }
 
 } // namespace
