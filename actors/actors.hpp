@@ -30,6 +30,13 @@ caf::actor spawn_delivery(caf::actor_system& system, context_ptr context);
 /// result with reason NO_NOTICE_TARGET when the job names no one to notify.
 caf::actor spawn_notifier(caf::actor_system& system, context_ptr context, caf::actor delivery);
 
+/// Handles health_check_request -> health_check_result: judges every configured
+/// certificate and mails the administrator at most one warning per UTC day
+/// when any is unusable or expiring. With a non-zero interval it checks once
+/// when spawned and then once per interval on its own timer.
+caf::actor spawn_health_monitor(caf::actor_system& system, context_ptr context, caf::actor delivery,
+                                std::chrono::seconds interval);
+
 /// Handles job_request -> job_result for one source function (or the two report
 /// functions together): plans the job, fans its destinations out to the crypto
 /// pool, collects the results and requests a certificate notice when one is due.

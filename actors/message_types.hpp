@@ -43,4 +43,6 @@ ROUTER_INSPECT_PROTOBUF(built_message)
 ROUTER_INSPECT_PROTOBUF(destination_result)
 ROUTER_INSPECT_PROTOBUF(certificate_notice_request)
 ROUTER_INSPECT_PROTOBUF(device_certificate_notice_request)
+ROUTER_INSPECT_PROTOBUF(health_check_request)
+ROUTER_INSPECT_PROTOBUF(health_check_result)
 } // namespace router::messages

@@ -52,6 +52,7 @@ struct service::impl {
   caf::actor crypto_pool;
   caf::actor delivery;
   caf::actor notifier;
+  caf::actor health;
   std::map<std::string, caf::actor> sources;  // by actor name
 
   std::mutex mutex;
@@ -109,6 +110,7 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   state->crypto_pool = actors::spawn_crypto_pool(system, context, worker_count(options, *context->config));
   state->delivery = actors::spawn_delivery(system, context);
   state->notifier = actors::spawn_notifier(system, context, state->delivery);
+  state->health = actors::spawn_health_monitor(system, context, state->delivery, options.health_check_interval);
 
   for (int value = config::STANDARD_ADDRESS; value <= config::SMTP_RECEPTION; ++value) {
     const std::string name = source_name(static_cast<config::source_function>(value));
@@ -172,6 +174,18 @@ stats::snapshot service::stats() const {
   return impl_->context->stats->take_snapshot();
 }
 
+messages::health_check_result service::check_certificates() {
+  messages::health_check_result result;
+  std::string failure;
+  caf::scoped_actor self{*impl_->system};
+  self->request(impl_->health, caf::infinite, messages::health_check_request{})
+      .receive([&](messages::health_check_result& received) { result = std::move(received); },
+               [&](caf::error& error) { failure = to_string(error); });
+  if (!failure.empty())
+    throw std::runtime_error("certificate health check failed inside the router: " + failure);
+  return result;
+}
+
 void service::stop() {
   if (!impl_ || !impl_->system)
     return;
@@ -186,10 +200,12 @@ void service::stop() {
   for (const auto& entry : impl_->sources)
     caf::anon_send_exit(entry.second, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->notifier, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->health, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->crypto_pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->delivery, caf::exit_reason::user_shutdown);
   impl_->sources.clear();
   impl_->notifier = nullptr;
+  impl_->health = nullptr;
   impl_->crypto_pool = nullptr;
   impl_->delivery = nullptr;
   impl_->system->await_all_actors_done();

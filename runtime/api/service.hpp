@@ -34,6 +34,10 @@ struct service_options {
   /// Crypto workers; 0 takes the config's crypto_workers, then one per core.
   size_t crypto_workers = 0;
 
+  /// Period of the certificate health check that warns the administrator (at
+  /// most once per day); zero turns the timer off, leaving check_certificates().
+  std::chrono::seconds health_check_interval{std::chrono::hours(24)};
+
   /// Attempts per delivery for temporary failures, with exponential back-off.
   int delivery_attempts = 3;
   std::chrono::milliseconds first_retry_delay{500};
@@ -58,6 +62,10 @@ class service {
   void submit_async(messages::job_request job, std::function<void(messages::job_result)> done);
 
   stats::snapshot stats() const;
+
+  /// Judges every configured certificate now and warns the administrator when
+  /// one is unusable or expiring, unless a warning already went out today.
+  messages::health_check_result check_certificates();
 
   /// Waits for jobs in flight, then stops every actor. Later submits throw.
   void stop();

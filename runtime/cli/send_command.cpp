@@ -2,7 +2,7 @@
 #include "runtime/cli/commands.hpp"
 
 #include "runtime/api/service.hpp"
-#include "runtime/cli/certificate_health.hpp"
+#include "runtime/config/health.hpp"
 #include "runtime/cli/result_format.hpp"
 #include "runtime/config/config.hpp"
 
@@ -196,7 +196,10 @@ int run_send(const arguments& given) {
     return exit_config_invalid;
   }
 
-  auto service = api::service::start(std::move(loaded));
+  // One job and out: the daily certificate warning belongs to long-running routers.
+  api::service_options options;
+  options.health_check_interval = std::chrono::seconds(0);
+  auto service = api::service::start(std::move(loaded), options);
   messages::job_result result;
   try {
     result = service->submit(job);
@@ -216,7 +219,8 @@ int run_send(const arguments& given) {
 int run_check_config(const arguments& given) {
   constexpr const char* usage =
       "usage: smime-router check-config --config FILE [--warn-days N] [--at UNIX_TIME]\n"
-      "  --warn-days N   warn for certificates expiring within N days (default 30)\n"
+      "  --warn-days N   warn for certificates expiring within N days\n"
+      "                  (default: the config's expiry_warning_days, else 30)\n"
       "  --at UNIX_TIME  judge certificates at this time instead of now\n";
   arguments args = given;
   if (take_flag(args, "--help")) {
@@ -225,7 +229,7 @@ int run_check_config(const arguments& given) {
   }
 
   std::string config_file;
-  int warning_days = 30;
+  int warning_days = -1;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
   try {
     config_file = take_option(args, "--config");
@@ -250,11 +254,13 @@ int run_check_config(const arguments& given) {
     return exit_config_invalid;
   }
 
-  const auto rows = check_certificate_health(loaded, now, warning_days);
+  if (warning_days < 0)
+    warning_days = loaded.settings.expiry_warning_days() == 0 ? 30 : static_cast<int>(loaded.settings.expiry_warning_days());
+  const auto rows = config::check_certificate_health(loaded, now, warning_days);
   std::cout << config_file << ": valid; " << loaded.settings.address_book_size() << " address-book entries, "
             << loaded.destination_certificates.size() << " destination certificates\n\n"
-            << format_certificate_health(rows, warning_days);
-  const bool all_usable = std::all_of(rows.begin(), rows.end(), [](const certificate_health& row) {
+            << config::format_certificate_health(rows, warning_days);
+  const bool all_usable = std::all_of(rows.begin(), rows.end(), [](const config::certificate_health& row) {
     return row.verdict.state == certs::usability::usable;
   });
   return all_usable ? exit_ok : exit_not_all_sent;

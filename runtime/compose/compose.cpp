@@ -359,34 +359,39 @@ std::optional<device_certificate_problem> check_device_certificate(const config:
       "the device signing certificate (SHA-256 " + fingerprint + ") is unusable: " + verdict.detail};
 }
 
-built_message build_device_certificate_notice(const config::loaded_config& config,
-                                              const device_certificate_problem& problem, const std::string& job_id,
-                                              time_point now, Botan::RandomNumberGenerator& rng) {
+built_message build_administrator_notice(const config::loaded_config& config, const std::string& subject,
+                                         const std::string& body, const std::string& notice_id, time_point now,
+                                         Botan::RandomNumberGenerator& rng) {
   built_message message;
   const std::string& admin = config.settings.device().admin_address();
   if (admin.empty())
     return message;
 
-  message.set_job_id(job_id + "-admin");
+  message.set_job_id(notice_id);
   message.set_destination_count(1);
   message.set_address(admin);
   message.set_envelope_from(config.settings.device().sender_address());
-
-  const std::string body =
-      "The device cannot sign outgoing mail, so messages that need a signature are not sent.\n\n"
-      "Problem: " + problem.detail + "\n"
-      "First failed job: " + job_id + "\n\n"
-      "Install a valid signing certificate and key for " + config.settings.device().sender_address() +
-      ". This notice is sent once for this problem.\n";
   try {
     const std::string entity = mime::build_document_entity(body, {}, "=_admin_" + random_hex(rng, 12));
-    const auto headers = headers_for(config, admin, "Device signing certificate unusable", job_id, now, rng);
+    const auto headers = headers_for(config, admin, subject, notice_id, now, rng);
     message.set_message(mime::build_message(headers, entity));
     message.set_planned_outcome(messages::SENT_PLAIN);
   } catch (const std::exception& e) {
     return failure(message, messages::BUILD_FAILED, std::string("cannot build the administrator notice: ") + e.what());
   }
   return message;
+}
+
+built_message build_device_certificate_notice(const config::loaded_config& config,
+                                              const device_certificate_problem& problem, const std::string& job_id,
+                                              time_point now, Botan::RandomNumberGenerator& rng) {
+  const std::string body =
+      "The device cannot sign outgoing mail, so messages that need a signature are not sent.\n\n"
+      "Problem: " + problem.detail + "\n"
+      "First failed job: " + job_id + "\n\n"
+      "Install a valid signing certificate and key for " + config.settings.device().sender_address() +
+      ". This notice is sent once for this problem.\n";
+  return build_administrator_notice(config, "Device signing certificate unusable", body, job_id + "-admin", now, rng);
 }
 
 } // namespace router::compose

@@ -55,6 +55,12 @@ messages::built_message build_device_certificate_notice(const config::loaded_con
                                                         const std::string& job_id, time_point now,
                                                         Botan::RandomNumberGenerator& rng);
 
+/// Builds an unsigned plain-text notice to the administrator. Returns an empty
+/// message when no administrator address is configured.
+messages::built_message build_administrator_notice(const config::loaded_config& config, const std::string& subject,
+                                                   const std::string& body, const std::string& notice_id,
+                                                   time_point now, Botan::RandomNumberGenerator& rng);
+
 /// Returns the outcome a successful send of this plan has.
 messages::outcome planned_outcome(const messages::destination_plan& plan);
 

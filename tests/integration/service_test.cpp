@@ -94,6 +94,7 @@ class service_test : public ::testing::Test {
     options.clock = clock ? clock : [] { return reference_time(); };
     options.crypto_workers = 2;
     options.first_retry_delay = std::chrono::milliseconds(10);
+    options.health_check_interval = std::chrono::seconds(0);  // tests run the check by hand
     return api::service::start(config::load_config(work_ / "router.textproto"), options);
   }
 
@@ -454,6 +455,76 @@ TEST_F(service_test, DeviceProblemNotifiesAdministratorOnce) {
   ASSERT_EQ(admin_notices.size(), 1u);
   EXPECT_NE(admin_notices[0].find("expired"), std::string::npos);
   EXPECT_EQ(admin_notices[0].find("CONFIDENTIAL-DOCUMENT-MARKER"), std::string::npos);
+}
+
+TEST_F(service_test, HealthCheckWarnsAdministratorOncePerDay) {
+  std::atomic<int64_t> offset_hours{0};
+  auto router = start(test_config_text(), [&offset_hours] {
+    return reference_time() + std::chrono::hours(offset_hours.load());
+  });
+
+  // At 00:00 carol has expired and erin expires at 12:00 the same day.
+  const auto first = router->check_certificates();
+  EXPECT_EQ(first.unusable(), 1u);
+  EXPECT_EQ(first.expiring(), 1u);
+  EXPECT_TRUE(first.administrator_warned());
+
+  offset_hours = 6;
+  const auto later_same_day = router->check_certificates();
+  EXPECT_FALSE(later_same_day.administrator_warned());
+
+  offset_hours = 24;
+  const auto next_day = router->check_certificates();
+  EXPECT_EQ(next_day.unusable(), 2u);
+  EXPECT_TRUE(next_day.administrator_warned());
+
+  std::vector<std::string> warnings;
+  for (const auto& entry : fs::directory_iterator(work_ / "outbox" / "new")) {
+    const std::string text = read_file(entry.path());
+    if (text.find("Subject: Certificate health warning") != std::string::npos)
+      warnings.push_back(text);
+  }
+  ASSERT_EQ(warnings.size(), 2u);
+  for (const auto& warning : warnings) {
+    EXPECT_NE(warning.find("To: admin@device.example.com"), std::string::npos);
+    EXPECT_NE(warning.find("address_book 'carol'"), std::string::npos);
+  }
+}
+
+TEST_F(service_test, ScheduledHealthCheckRunsAtStart) {
+  write_file(work_ / "router.textproto", test_config_text());
+  api::service_options options;
+  options.clock = [] { return reference_time(); };
+  options.health_check_interval = std::chrono::hours(24);
+  auto router = api::service::start(config::load_config(work_ / "router.textproto"), options);
+
+  // The first scheduled check runs when the router starts; wait for its warning (at most 10 s).
+  bool warned = false;
+  for (int i = 0; i < 200 && !warned; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(work_ / "outbox" / "new"))
+      continue;
+    for (const auto& entry : fs::directory_iterator(work_ / "outbox" / "new"))
+      warned = warned || read_file(entry.path()).find("Subject: Certificate health warning") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
+  // The day's warning has gone out, so a check by hand sends none.
+  EXPECT_FALSE(router->check_certificates().administrator_warned());
+}
+
+TEST_F(service_test, HealthyCertificatesSendNoWarning) {
+  std::string text = test_config_text();
+  for (const std::string id : {"carol", "erin"}) {
+    const auto start_of_entry = text.find("address_book { id: \"" + id + "\"");
+    text.erase(start_of_entry, text.find('\n', start_of_entry) - start_of_entry + 1);
+  }
+  auto router = start(text);
+  const auto result = router->check_certificates();
+
+  EXPECT_EQ(result.unusable(), 0u);
+  EXPECT_EQ(result.expiring(), 0u);
+  EXPECT_FALSE(result.administrator_warned());
+  EXPECT_FALSE(fs::exists(work_ / "outbox" / "new") && !fs::is_empty(work_ / "outbox" / "new"));
 }
 
 TEST_F(service_test, UnsignedSendsNeedNoDeviceCertificate) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace router::cli {
+namespace router::config {
 
 struct certificate_health {
   std::string owner;    // "device" or "address_book 'alice'"
@@ -22,11 +22,11 @@ struct certificate_health {
 
 /// Judges the device certificate (for signing) and every address-book
 /// certificate (for encryption) at `now`.
-std::vector<certificate_health> check_certificate_health(const config::loaded_config& config,
+std::vector<certificate_health> check_certificate_health(const loaded_config& config,
                                                          std::chrono::system_clock::time_point now,
                                                          int warning_days);
 
 /// Formats the health rows as a table, then one warning line per expiring certificate.
 std::string format_certificate_health(const std::vector<certificate_health>& rows, int warning_days);
 
-} // namespace router::cli
+} // namespace router::config

@@ -1,16 +1,16 @@
-#include "runtime/cli/certificate_health.hpp"
+#include "runtime/config/health.hpp"
 
 #include "runtime/certs/certs.hpp"
 
 #include <cstdio>
 
-namespace router::cli {
+namespace router::config {
 
 namespace {
 
 certificate_health judge(const std::string& owner, const std::string& file, const std::string& address,
                          const Botan::X509_Certificate& certificate, certs::purpose use,
-                         const config::loaded_config& config, std::chrono::system_clock::time_point now,
+                         const loaded_config& config, std::chrono::system_clock::time_point now,
                          int warning_days) {
   certificate_health row;
   row.owner = owner;
@@ -26,7 +26,7 @@ certificate_health judge(const std::string& owner, const std::string& file, cons
 
 } // namespace
 
-std::vector<certificate_health> check_certificate_health(const config::loaded_config& config,
+std::vector<certificate_health> check_certificate_health(const loaded_config& config,
                                                          std::chrono::system_clock::time_point now,
                                                          int warning_days) {
   std::vector<certificate_health> rows;
@@ -68,4 +68,4 @@ std::string format_certificate_health(const std::vector<certificate_health>& row
   return text;
 }
 
-} // namespace router::cli
+} // namespace router::config
