@@ -1,0 +1,41 @@
+// libFuzzer target for the MIME reader: entity parsing, the S/MIME entity
+// search and the transfer decodings. The reader may throw router_error on bad
+// input; any other exception ends the run as a crash.
+#include "runtime/common/error.hpp"
+#include "runtime/mime/reader.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace {
+
+using namespace router;
+
+void decode_parts(const mime::entity& entity) {
+  try {
+    mime::decode_body(entity);
+  } catch (const router_error&) {
+    // An invalid body encoding is expected here.
+  }
+  for (const mime::entity& part : entity.parts)
+    decode_parts(part);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  mime::detect_smime_type(std::vector<uint8_t>(data, data + size));
+
+  mime::reader_limits limits;
+  limits.max_parts = 64;
+  try {
+    const mime::entity message = mime::parse_entity(text, limits);
+    decode_parts(message);
+    mime::find_smime(message);
+  } catch (const router_error&) {
+    // Malformed input is expected here.
+  }
+  return 0;
+}
