@@ -26,7 +26,8 @@ std::vector<certificate_health> check_certificate_health(const loaded_config& co
                                                          std::chrono::system_clock::time_point now,
                                                          int warning_days);
 
-/// Formats the health rows as a table, then one warning line per expiring certificate.
+/// Formats the health rows as a table, then an error line per unusable and a
+/// warning line per expiring certificate.
 std::string format_certificate_health(const std::vector<certificate_health>& rows, int warning_days);
 
 } // namespace router::config
