@@ -281,6 +281,9 @@ decrypt_result decrypt(const bytes& ber, const Botan::Private_Key& key, const Bo
   if (!certs::key_matches_certificate(key, certificate))
     return failure(decrypt_status::key_mismatch, "the private key does not belong to the certificate " +
                                                      certificate.subject_dn().to_string());
+  if (key.algo_name() != "RSA")
+    return failure(decrypt_status::unsupported_algorithm,
+                   "the recipient key is " + key.algo_name() + ", but only RSA key transport is decrypted");
   try {
     return decrypt_enveloped(decode_enveloped_data(decode_content_info(ber)), key, certificate, rng);
   } catch (const decode_error& e) {

@@ -188,7 +188,7 @@ struct decrypt_result {
 
 /// Decrypts an EnvelopedData (AES-CBC) or AuthEnvelopedData (AES-GCM) with the
 /// recipient's key and certificate. RSA key transport is PKCS#1 v1.5 or
-/// RSAES-OAEP. A content-encryption key that fails to decrypt is replaced by a
+/// RSAES-OAEP; any other recipient key is unsupported_algorithm. A content-encryption key that fails to decrypt is replaced by a
 /// random one, so a bad key shows up as decryption_failed or
 /// authentication_failed and never as a separate padding error.
 decrypt_result decrypt(const bytes& ber, const Botan::Private_Key& key, const Botan::X509_Certificate& certificate,

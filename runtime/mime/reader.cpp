@@ -63,15 +63,14 @@ header_block read_header_block(std::string_view text, const reader_limits& limit
   header_block block;
   size_t position = 0;
   while (position < text.size()) {
-    if (position > limits.max_header_bytes)
-      throw router_error("a header block is longer than " + std::to_string(limits.max_header_bytes) + " bytes");
-
     const line current = line_at(text, position);
     position = current.next;
     if (current.text.empty()) {
       block.body_start = position;
       return block;
     }
+    if (position > limits.max_header_bytes)
+      throw router_error("a header block is longer than " + std::to_string(limits.max_header_bytes) + " bytes");
 
     // RFC 5322 2.2.3: a line that starts with white space continues the field.
     if (current.text.front() == ' ' || current.text.front() == '\t') {
@@ -153,7 +152,7 @@ class value_scanner {
     size_t depth = 0;
     while (position_ < text_.size()) {
       const char c = text_[position_];
-      if (depth == 0 && c != ' ' && c != '\t' && c != '(')
+      if (depth == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '(')
         return;
       if (c == '(')
         ++depth;

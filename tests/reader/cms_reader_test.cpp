@@ -314,6 +314,14 @@ TEST_F(cms_reader_test, KeyOfOtherCertificateIsKeyMismatch) {
   EXPECT_EQ(to_string(result.status), "key_mismatch") << result.detail;
 }
 
+TEST_F(cms_reader_test, EcRecipientIsUnsupported) {
+  const bytes message = encrypt_for(pki_.alice, content_cipher::aes256_gcm);
+
+  const decrypt_result result = decrypt_as(message, pki_.p256_signer);
+
+  EXPECT_EQ(to_string(result.status), "unsupported_algorithm") << result.detail;
+}
+
 TEST_F(cms_reader_test, ChangedGcmTagIsAuthenticationFailure) {
   for (const content_cipher cipher : {content_cipher::aes128_gcm, content_cipher::aes256_gcm}) {
     bytes message = encrypt_for(pki_.alice, cipher);

@@ -266,6 +266,8 @@ TEST(mime_reader_test, LimitsAreEnforced) {
   reader_limits limits;
   limits.max_header_bytes = 100;
   EXPECT_THROW(parse_entity("X-Long: " + std::string(200, 'a') + "\r\n\r\nbody", limits), router_error);
+  EXPECT_THROW(parse_entity("X-Long: " + std::string(200, 'a'), limits), router_error);
+  EXPECT_NO_THROW(parse_entity("X-Short: " + std::string(80, 'a') + "\r\n\r\n" + std::string(500, 'b'), limits));
 
   EXPECT_NO_THROW(parse_entity(nested_multipart(8)));
   EXPECT_THROW(parse_entity(nested_multipart(9)), router_error);
