@@ -14,6 +14,8 @@ packages=(
   libcaf-dev libbotan-2-dev libprotobuf-dev protobuf-compiler libspdlog-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev clang libclang-rt-14-dev
+  # OpenSSL development files: the benchmark baseline only, never linked into the router
+  libssl-dev
   # independent checkers and peers used by the tests
   openssl gpgsm python3 python3-aiosmtpd swaks botan
 )

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Runs every benchmark of the router in one go and writes a Markdown table of
+# medians and ratios:
+#   - the Google Benchmark micro benchmarks (router_bench);
+#   - the end-to-end load generator (router_load) for sign, encrypt and
+#     sign+encrypt of 4 KiB, 100 KiB and 1 MiB documents, one mixed workload
+#     and one fixed-rate run;
+#   - the OpenSSL peers (openssl_peer) for the same work: the CMS API in
+#     process, and one `openssl cms` process per message;
+#   - `botan speed` for RSA-2048 signing and AES-256-CBC, the raw Botan limit.
+# Each end-to-end figure is the median of BENCH_REPEATS runs of BENCH_SECONDS
+# seconds each. On a 2-core machine the whole run takes about five minutes.
+#
+# Usage: bench/run-benchmarks.sh [OUTPUT.md]
+# Environment: ROUTER_BENCH_BUILD_DIR (default build-bench), BENCH_SECONDS
+# (default 2), BENCH_REPEATS (default 3), BENCH_THREADS (peer threads and
+# router crypto workers, default: nproc).
+# Needs the packages of scripts/setup.sh (libssl-dev for the OpenSSL peer).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${ROUTER_BENCH_BUILD_DIR:-$root/build-bench}
+output=${1:-$build_dir/benchmark-results.md}
+seconds=${BENCH_SECONDS:-2}
+repeats=${BENCH_REPEATS:-3}
+threads=${BENCH_THREADS:-$(nproc)}
+SECONDS=0
+
+echo "run-benchmarks: load before: $(uptime)"
+load_before=$(uptime)
+
+# Build only what the benchmarks need.
+if [[ ! -f "$build_dir/build.ninja" ]]; then
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+ninja -C "$build_dir" -j2 router_bench router_load openssl_peer
+bin=$build_dir/bench
+
+work_dir=$(mktemp -d "${TMPDIR:-/tmp}/router-benchmarks-XXXXXX")
+trap 'rm -rf "$work_dir"' EXIT
+results=$work_dir/results.jsonl
+: >"$results"
+
+# A first short run writes the test PKI that every later run and the peers share.
+"$bin/router_load" --pki "$work_dir" --jobs 4 --workers "$threads" >/dev/null
+
+echo "run-benchmarks: micro benchmarks"
+"$bin/router_bench" --benchmark_repetitions="$repeats" --benchmark_min_time=0.2 \
+  --benchmark_report_aggregates_only=true --benchmark_out="$work_dir/micro.json" \
+  --benchmark_out_format=json >/dev/null
+
+echo "run-benchmarks: botan speed"
+botan speed --msec=500 --buf-size=1048576 RSA AES-256/CBC SHA-256 >"$work_dir/botan-speed.txt"
+
+# record KEY RUN...: runs a program that prints one JSON summary and stores it with its key.
+record() {
+  local key=$1
+  shift
+  local line
+  if ! line=$("$@" --json); then
+    echo "run-benchmarks: FAILED or incomplete: $*" >&2
+  fi
+  printf '{"key":"%s","run":%s}\n' "$key" "$line" >>"$results"
+}
+
+# router_load arguments that make the router do each kind of work for alice:
+# smtp_reception signs only, standard_address with --encrypt --no-sign
+# encrypts only, store signs and encrypts (see tests/common/test_pki.cpp).
+router_work() {
+  case $1 in
+    sign) echo "--functions smtp_reception" ;;
+    encrypt) echo "--functions standard_address --encrypt --no-sign" ;;
+    sign+encrypt) echo "--functions store" ;;
+  esac
+}
+
+limits=(--seconds "$seconds" --jobs 1000000)
+for repeat in $(seq "$repeats"); do
+  echo "run-benchmarks: end-to-end runs, repeat $repeat of $repeats"
+  for work in sign encrypt sign+encrypt; do
+    for size in 4k 100k 1m; do
+      # shellcheck disable=SC2046 # router_work returns separate arguments
+      record "router $work $size" "$bin/router_load" --pki "$work_dir" --workers "$threads" \
+        $(router_work "$work") --to alice --sizes "$size" "${limits[@]}"
+      record "openssl-library $work $size" "$bin/openssl_peer" --pki "$work_dir" --mode library \
+        --threads "$threads" --work "$work" --sizes "$size" --seconds "$seconds" --messages 1000000
+      record "openssl-command $work $size" "$bin/openssl_peer" --pki "$work_dir" --mode command \
+        --threads "$threads" --work "$work" --sizes "$size" --seconds "$seconds" --messages 1000000
+    done
+  done
+  record "router mix" "$bin/router_load" --pki "$work_dir" --workers "$threads" \
+    --functions store,forwarding,standard_address,smtp_reception --destinations 1,3 \
+    --to alice,bob,fax --sizes 4k,100k "${limits[@]}"
+  record "router rate" "$bin/router_load" --pki "$work_dir" --workers "$threads" \
+    --functions store --to alice --sizes 4k --rate 50 "${limits[@]}"
+done
+
+load_after=$(uptime)
+echo "run-benchmarks: load after: $load_after"
+
+python3 "$root/bench/summarize_results.py" --results "$results" --micro "$work_dir/micro.json" \
+  --botan "$work_dir/botan-speed.txt" --threads "$threads" --seconds "$seconds" --repeats "$repeats" \
+  --load-before "$load_before" --load-after "$load_after" --run-seconds "$SECONDS" >"$output"
+
+cat "$output"
+echo "run-benchmarks: table written to $output"
+echo "run-benchmarks: run time ${SECONDS} s"

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Turns the raw output of bench/run-benchmarks.sh into a Markdown report.
+
+Reads the end-to-end summaries (one JSON object per run), the Google
+Benchmark JSON of router_bench and the text of `botan speed`, and prints
+medians, ratios to both OpenSSL peers and to an estimated raw Botan limit.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+WORKS = ["sign", "encrypt", "sign+encrypt"]
+SIZES = [("4k", 4 << 10), ("100k", 100 << 10), ("1m", 1 << 20)]
+TOOLS = ["router", "openssl-library", "openssl-command"]
+
+
+def machine_description():
+    """Returns core count, CPU model and memory, read off this machine."""
+    cores = os.cpu_count()
+    model = "unknown"
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    for line in lscpu.splitlines():
+        if line.startswith("Model name:"):
+            model = line.split(":", 1)[1].strip()
+    memory = "unknown"
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / (1 << 20):.1f} GiB"
+    return f"{cores} cores (nproc), {model}, {memory} memory"
+
+
+def load_runs(path):
+    """Returns the runs grouped by key, in file order."""
+    runs = {}
+    with open(path, encoding="utf-8") as results:
+        for line in results:
+            entry = json.loads(line)
+            runs.setdefault(entry["key"], []).append(entry["run"])
+    return runs
+
+
+def median_of(runs, field):
+    return statistics.median(run[field] for run in runs)
+
+
+def undelivered(runs):
+    """Counts jobs over all runs that were not delivered in full."""
+    total = 0
+    for run in runs:
+        total += run["jobs_submitted"] - run["jobs_by_outcome"].get("delivered", 0)
+    return total
+
+
+def parse_botan_speed(path):
+    """Returns RSA-2048 sign/s and verify/s, and AES-256/CBC and SHA-256 MiB/s."""
+    with open(path, encoding="utf-8") as speed:
+        text = speed.read()
+
+    def number(pattern):
+        match = re.search(pattern, text)
+        if not match:
+            sys.exit(f"summarize_results: no match for {pattern!r} in {path}")
+        return float(match.group(1))
+
+    return {
+        "rsa_sign": number(r"RSA-2048 \S+ ([\d.]+) sign/sec"),
+        "rsa_verify": number(r"RSA-2048 \S+ ([\d.]+) verify/sec"),
+        "aes_cbc": number(r"AES-256/CBC\S* encrypt buffer size \d+ bytes: ([\d.]+) MiB/sec"),
+        "sha256": number(r"SHA-256 hash buffer size \d+ bytes: ([\d.]+) MiB/sec"),
+    }
+
+
+def raw_limit(botan, work, size, threads):
+    """Estimates messages per second if only Botan's primitives ran, on every core.
+
+    Signing costs one RSA-2048 signature and SHA-256 over the base64 entity.
+    Encrypting costs one RSA public-key operation (timed as a verify) and
+    AES-256-CBC over the entity. The entity is 4/3 of the document because of
+    base64.
+    """
+    entity_mib = size * 4 / 3 / (1 << 20)
+    ms = 0.0
+    if work in ("sign", "sign+encrypt"):
+        ms += 1000 / botan["rsa_sign"] + entity_mib / botan["sha256"] * 1000
+    if work in ("encrypt", "sign+encrypt"):
+        ms += 1000 / botan["rsa_verify"] + entity_mib / botan["aes_cbc"] * 1000
+    return threads * 1000 / ms
+
+
+def ratio(numerator, denominator):
+    return f"{numerator / denominator:.2f}" if denominator else "n/a"
+
+
+def print_end_to_end(runs, botan, threads):
+    print("## End to end: messages per second (median)\n")
+    print("| work | document | router | OpenSSL library | OpenSSL command "
+          "| router / library | router / command | raw Botan limit (estimate) | router / limit |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for work in WORKS:
+        for size_name, size in SIZES:
+            rates = {tool: median_of(runs[f"{tool} {work} {size_name}"], "messages_per_second") for tool in TOOLS}
+            limit = raw_limit(botan, work, size, threads)
+            print(f"| {work} | {size_name} | {rates['router']:.1f} | {rates['openssl-library']:.1f} "
+                  f"| {rates['openssl-command']:.1f} | {ratio(rates['router'], rates['openssl-library'])} "
+                  f"| {ratio(rates['router'], rates['openssl-command'])} | {limit:.0f} "
+                  f"| {ratio(rates['router'], limit)} |")
+    print()
+
+
+def print_costs(runs):
+    print("## End to end: latency and cost (median)\n")
+    print("Latency is submit to delivered for the router (window of jobs in flight), "
+          "and start to delivered per message for the peers.\n")
+    print("| work | document | tool | p50 ms | p99 ms | CPU ms per message | peak RSS MiB |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for work in WORKS:
+        for size_name, _ in SIZES:
+            for tool in TOOLS:
+                group = runs[f"{tool} {work} {size_name}"]
+                rss = max(median_of(group, "peak_rss_kib"), median_of(group, "child_peak_rss_kib")) / 1024
+                print(f"| {work} | {size_name} | {tool} | {median_of(group, 'latency_p50_ms'):.1f} "
+                      f"| {median_of(group, 'latency_p99_ms'):.1f} | {median_of(group, 'cpu_ms_per_message'):.2f} "
+                      f"| {rss:.1f} |")
+    print()
+
+
+def print_other_workloads(runs):
+    print("## Other router workloads (median)\n")
+    print("| workload | messages/s | p50 ms | p99 ms | CPU ms per message | peak RSS MiB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    names = {
+        "router mix": "mix: store, forwarding, standard_address, smtp_reception; 1 or 3 destinations "
+                      "(alice, bob, fax); 4k and 100k",
+        "router rate": "store to alice, 4k, fixed rate 50 jobs/s",
+    }
+    for key, name in names.items():
+        group = runs[key]
+        print(f"| {name} | {median_of(group, 'messages_per_second'):.1f} | {median_of(group, 'latency_p50_ms'):.1f} "
+              f"| {median_of(group, 'latency_p99_ms'):.1f} | {median_of(group, 'cpu_ms_per_message'):.2f} "
+              f"| {median_of(group, 'peak_rss_kib') / 1024:.1f} |")
+    print()
+
+
+def print_micro(path):
+    with open(path, encoding="utf-8") as micro:
+        data = json.load(micro)
+    print("## Micro benchmarks (router_bench, median of the repetitions, one thread)\n")
+    print("| benchmark | time µs | MiB/s |")
+    print("| --- | ---: | ---: |")
+    # One repetition gives no aggregates, so the single runs stand in for medians.
+    has_medians = any(b.get("aggregate_name") == "median" for b in data["benchmarks"])
+    for benchmark in data["benchmarks"]:
+        if has_medians and benchmark.get("aggregate_name") != "median":
+            continue
+        name = benchmark["run_name"]
+        rate = benchmark.get("bytes_per_second")
+        rate_text = f"{rate / (1 << 20):.1f}" if rate else ""
+        print(f"| {name} | {benchmark['real_time']:.1f} | {rate_text} |")
+    print()
+
+
+def print_botan(botan):
+    print("## Raw Botan (`botan speed`, one core)\n")
+    print(f"- RSA-2048 PKCS#1 v1.5 SHA-256: {botan['rsa_sign']:.0f} signatures/s, "
+          f"{botan['rsa_verify']:.0f} verifications/s")
+    print(f"- AES-256/CBC encryption: {botan['aes_cbc']:.0f} MiB/s; SHA-256: {botan['sha256']:.0f} MiB/s\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--micro", required=True)
+    parser.add_argument("--botan", required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--seconds", required=True)
+    parser.add_argument("--repeats", required=True)
+    parser.add_argument("--load-before", required=True)
+    parser.add_argument("--load-after", required=True)
+    parser.add_argument("--run-seconds", required=True)
+    args = parser.parse_args()
+
+    runs = load_runs(args.results)
+    botan = parse_botan_speed(args.botan)
+
+    print("# Benchmark results\n")
+    print(f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"- machine: {machine_description()}")
+    print(f"- runs: median of {args.repeats} runs of {args.seconds} s each; "
+          f"{args.threads} router crypto workers and {args.threads} peer threads")
+    print(f"- load before: `{args.load_before.strip()}`")
+    print(f"- load after: `{args.load_after.strip()}`")
+    print(f"- run time until this table: {args.run_seconds} s")
+    failed = sum(undelivered(group) for group in runs.values())
+    print(f"- jobs not delivered in full, over all end-to-end runs: {failed}\n")
+
+    print_end_to_end(runs, botan, args.threads)
+    print_costs(runs)
+    print_other_workloads(runs)
+    print_micro(args.micro)
+    print_botan(botan)
+
+
+if __name__ == "__main__":
+    main()
