@@ -8,6 +8,7 @@
 #pragma once
 
 #include "actors/context.hpp"
+#include "actors/instrument.hpp"
 #include "actors/message_types.hpp"
 
 #include <caf/actor.hpp>

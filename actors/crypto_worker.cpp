@@ -17,17 +17,21 @@ struct crypto_worker_state {
 };
 
 caf::behavior crypto_worker(caf::stateful_actor<crypto_worker_state>* self, context_ptr context) {
+  // Every worker of the pool counts under one name.
+  stats::actor_stats* counters = &context->stats->actor("crypto_worker");
   return {
-      [self, context](messages::build_request& request) -> messages::built_message {
-        context->stats->count_handled("crypto_worker");
+      [self, context, counters](messages::build_request& request) -> messages::built_message {
+        const auto started = begin_handling(self, *counters);
         const auto& plan = request.destination();
         auto built = compose::build_for_destination(*context->config, request.job(), plan, context->clock(),
                                                     self->state.rng);
         if (built.reason() != messages::REASON_NONE) {
-          context->stats->count_failure("crypto_worker", messages::reason_code_Name(built.reason()));
+          counters->count_failure(messages::reason_code_Name(built.reason()));
           log::logger()->warn("crypto_worker: job {} destination {} ({}): not built: {}: {}", built.job_id(), built.index(),
                               built.address(), messages::reason_code_Name(built.reason()), built.detail());
         }
+        context->stats->count_crypto_text(built.algorithms());
+        end_handling(self, *counters, started);
         return built;
       },
   };

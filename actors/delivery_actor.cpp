@@ -21,6 +21,7 @@ namespace {
 struct waiting_message {
   messages::built_message message;
   caf::response_promise promise;
+  stats::actor_stats::clock::time_point received;
 };
 
 struct job_queue {
@@ -30,6 +31,7 @@ struct job_queue {
 
 struct delivery_state {
   std::map<std::string, job_queue> jobs;
+  uint64_t waiting = 0;  // messages in all queues, for the delivery queue depth
 };
 
 messages::destination_result result_for(const messages::built_message& message) {
@@ -64,6 +66,7 @@ messages::destination_result deliver_one(const router_context& context, const me
       return result;
     } catch (const delivery::delivery_error& e) {
       if (context.retry.should_retry(e, attempt)) {
+        context.stats->count_delivery_retry();
         log::logger()->warn("delivery: job {} destination {} ({}): attempt {} failed: {}; retrying", message.job_id(),
                             message.index(), message.address(), attempt, e.what());
         continue;
@@ -87,39 +90,46 @@ messages::destination_result deliver_one(const router_context& context, const me
   }
 }
 
-/// Delivers every message of a job that is next in line.
-void drain(const router_context& context, job_queue& queue) {
+/// Delivers every message of a job that is next in line; returns how many.
+uint64_t drain(const router_context& context, stats::actor_stats& counters, job_queue& queue) {
+  uint64_t delivered = 0;
   while (true) {
     const auto next = queue.waiting.find(queue.next_index);
     if (next == queue.waiting.end())
-      return;
+      return delivered;
 
     auto result = deliver_one(context, next->second.message);
     result.set_completed_unix(
         std::chrono::duration_cast<std::chrono::seconds>(context.clock().time_since_epoch()).count());
-    context.stats->count_handled("delivery");
     // Destinations that failed before delivery are counted by the actor that failed them.
     if (result.reason() == messages::DELIVERY_FAILED)
-      context.stats->count_failure("delivery", messages::reason_code_Name(result.reason()));
+      counters.count_failure(messages::reason_code_Name(result.reason()));
     next->second.promise.deliver(std::move(result));
+    counters.count_handled(next->second.received);
     queue.waiting.erase(next);
     ++queue.next_index;
+    ++delivered;
   }
 }
 
 caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_ptr context) {
+  stats::actor_stats* counters = &context->stats->actor("delivery");
   return {
-      [self, context](messages::built_message& message) -> caf::response_promise {
+      [self, context, counters](messages::built_message& message) -> caf::response_promise {
+        const auto received = begin_handling(self, *counters);
         auto promise = self->make_response_promise();
         const std::string job_id = message.job_id();
         const uint32_t index = message.index();
         const uint32_t count = message.destination_count();
 
         auto& queue = self->state.jobs[job_id];
-        queue.waiting.emplace(index, waiting_message{std::move(message), promise});
-        drain(*context, queue);
+        queue.waiting.emplace(index, waiting_message{std::move(message), promise, received});
+        ++self->state.waiting;
+        self->state.waiting -= drain(*context, *counters, queue);
+        context->stats->set_delivery_queue_depth(self->state.waiting);
         if (queue.next_index >= count)
           self->state.jobs.erase(job_id);
+        counters->sample_mailbox(self->mailbox().size());
         return promise;
       },
   };

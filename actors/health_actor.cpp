@@ -27,8 +27,9 @@ int warning_days(const config::loaded_config& config) {
 
 caf::response_promise run_check(caf::stateful_actor<health_state>* self, const context_ptr& context,
                                 const caf::actor& delivery) {
+  stats::actor_stats* counters = &context->stats->actor("health");
+  const auto handling = begin_pending(self, *counters);
   auto promise = self->make_response_promise();
-  context->stats->count_handled("health");
 
   const auto now = context->clock();
   const int window = warning_days(*context->config);
@@ -46,6 +47,7 @@ caf::response_promise run_check(caf::stateful_actor<health_state>* self, const c
   const bool due = (result.unusable() > 0 || result.expiring() > 0) && self->state.last_warning_day != today;
   if (!due) {
     promise.deliver(std::move(result));
+    handling.done();
     return promise;
   }
 
@@ -57,28 +59,32 @@ caf::response_promise run_check(caf::stateful_actor<health_state>* self, const c
   auto notice = compose::build_administrator_notice(*context->config, "Certificate health warning", body,
                                                     "health-" + std::to_string(today), now, self->state.rng);
   if (notice.message().empty()) {
-    context->stats->count_failure("health", "NO_NOTICE_TARGET");
+    counters->count_failure("NO_NOTICE_TARGET");
     log::logger()->warn("health: {} unusable and {} expiring certificate(s); no administrator address to warn",
                         result.unusable(), result.expiring());
     promise.deliver(std::move(result));
+    handling.done();
     return promise;
   }
+  context->stats->count_crypto_text(notice.algorithms());
 
   self->state.last_warning_day = today;
   log::logger()->warn("health: {} unusable and {} expiring certificate(s); warning the administrator",
                       result.unusable(), result.expiring());
   self->request(delivery, caf::infinite, std::move(notice))
       .then(
-          [promise, result, context](messages::destination_result& delivered) mutable {
+          [promise, result, counters, handling](messages::destination_result& delivered) mutable {
             const bool sent = delivered.reason() == messages::REASON_NONE;
             if (!sent)
-              context->stats->count_failure("health", messages::reason_code_Name(delivered.reason()));
+              counters->count_failure(messages::reason_code_Name(delivered.reason()));
             result.set_administrator_warned(sent);
             promise.deliver(std::move(result));
+            handling.done();
           },
-          [promise, result, context](caf::error&) mutable {
-            context->stats->count_failure("health", "DELIVERY_FAILED");
+          [promise, result, counters, handling](caf::error&) mutable {
+            counters->count_failure("DELIVERY_FAILED");
             promise.deliver(std::move(result));
+            handling.done();
           });
   return promise;
 }

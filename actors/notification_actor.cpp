@@ -23,7 +23,8 @@ struct notifier_state {
 
 /// Tells the administrator about a device-certificate problem once per cause.
 caf::response_promise notify_administrator(caf::stateful_actor<notifier_state>* self, const context_ptr& context,
-                                           const caf::actor& delivery, const std::string& job_id) {
+                                           const caf::actor& delivery, const std::string& job_id,
+                                           const pending_handling& handling) {
   auto promise = self->make_response_promise();
   messages::destination_result result;
   result.set_job_id(job_id + "-admin");
@@ -33,41 +34,50 @@ caf::response_promise notify_administrator(caf::stateful_actor<notifier_state>* 
     // Already told, or fixed meanwhile: nothing to send for this job.
     result.set_outcome(messages::OUTCOME_UNSPECIFIED);
     promise.deliver(std::move(result));
+    handling.done();
     return promise;
   }
 
-  context->stats->count_handled("notification");
   auto notice = compose::build_device_certificate_notice(*context->config, *problem, job_id, context->clock(),
                                                          self->state.rng);
   if (notice.message().empty()) {
-    context->stats->count_failure("notification", "NO_NOTICE_TARGET");
+    handling.counters->count_failure("NO_NOTICE_TARGET");
     log::logger()->error("job {}: {}; no administrator address is configured to tell", job_id, problem->detail);
     result.set_outcome(messages::FAILED);
     result.set_reason(messages::NO_NOTICE_TARGET);
     promise.deliver(std::move(result));
+    handling.done();
     return promise;
   }
 
+  context->stats->count_crypto_text(notice.algorithms());
+
   log::logger()->error("job {}: {}; telling the administrator once", job_id, problem->detail);
   self->request(delivery, caf::infinite, std::move(notice))
-      .then([promise](messages::destination_result& delivered) mutable { promise.deliver(std::move(delivered)); },
-            [promise, result](caf::error& error) mutable {
-              result.set_outcome(messages::FAILED);
-              result.set_reason(messages::DELIVERY_FAILED);
-              result.set_detail("delivery actor failed: " + to_string(error));
-              promise.deliver(std::move(result));
-            });
+      .then(
+          [promise, handling](messages::destination_result& delivered) mutable {
+            promise.deliver(std::move(delivered));
+            handling.done();
+          },
+          [promise, result, handling](caf::error& error) mutable {
+            result.set_outcome(messages::FAILED);
+            result.set_reason(messages::DELIVERY_FAILED);
+            result.set_detail("delivery actor failed: " + to_string(error));
+            promise.deliver(std::move(result));
+            handling.done();
+          });
   return promise;
 }
 
 caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr context, caf::actor delivery) {
+  stats::actor_stats* counters = &context->stats->actor("notification");
   return {
-      [self, context, delivery](messages::device_certificate_notice_request& request) {
-        return notify_administrator(self, context, delivery, request.job_id());
+      [self, context, delivery, counters](messages::device_certificate_notice_request& request) {
+        return notify_administrator(self, context, delivery, request.job_id(), begin_pending(self, *counters));
       },
-      [self, context, delivery](messages::certificate_notice_request& request) -> caf::response_promise {
+      [self, context, delivery, counters](messages::certificate_notice_request& request) -> caf::response_promise {
+        const auto handling = begin_pending(self, *counters);
         auto promise = self->make_response_promise();
-        context->stats->count_handled("notification");
 
         const std::vector<messages::destination_result> failed(request.failed().begin(), request.failed().end());
         auto notice =
@@ -78,32 +88,37 @@ caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr co
           not_sent.set_outcome(messages::FAILED);
           not_sent.set_reason(notice.reason() == messages::REASON_NONE ? messages::NO_NOTICE_TARGET : notice.reason());
           not_sent.set_detail(notice.detail());
-          context->stats->count_failure("notification", messages::reason_code_Name(not_sent.reason()));
+          counters->count_failure(messages::reason_code_Name(not_sent.reason()));
           log::logger()->warn("job {}: no certificate notice sent ({}): the job names no originator or end receiver",
                               request.job().job_id(), messages::reason_code_Name(not_sent.reason()));
           promise.deliver(std::move(not_sent));
+          handling.done();
           return promise;
         }
+
+        context->stats->count_crypto_text(notice.algorithms());
 
         const std::string job_id = request.job().job_id();
         self->request(delivery, caf::infinite, std::move(notice))
             .then(
-                [promise, context, job_id](messages::destination_result& result) mutable {
+                [promise, counters, handling, job_id](messages::destination_result& result) mutable {
                   const bool sent = result.reason() == messages::REASON_NONE;
                   if (!sent)
-                    context->stats->count_failure("notification", messages::reason_code_Name(result.reason()));
+                    counters->count_failure(messages::reason_code_Name(result.reason()));
                   log::logger()->info("job {}: certificate notice to {} {}", job_id, result.address(),
                                       sent ? "sent" : "failed");
                   promise.deliver(std::move(result));
+                  handling.done();
                 },
-                [promise, context, job_id](caf::error& error) mutable {
-                  context->stats->count_failure("notification", "DELIVERY_FAILED");
+                [promise, counters, handling, job_id](caf::error& error) mutable {
+                  counters->count_failure("DELIVERY_FAILED");
                   messages::destination_result failed;
                   failed.set_job_id(job_id + "-notice");
                   failed.set_outcome(messages::FAILED);
                   failed.set_reason(messages::DELIVERY_FAILED);
                   failed.set_detail("delivery actor failed: " + to_string(error));
                   promise.deliver(std::move(failed));
+                  handling.done();
                 });
         return promise;
       },

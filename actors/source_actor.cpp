@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 
 namespace router::actors {
@@ -26,6 +27,7 @@ struct pending_job {
   messages::job_result result;
   size_t remaining = 0;
   caf::response_promise promise;
+  stats::actor_stats::clock::time_point started;
 };
 
 using pending_ptr = std::shared_ptr<pending_job>;
@@ -52,6 +54,29 @@ std::vector<messages::destination_result> notice_worthy(const pending_job& pendi
   return failed;
 }
 
+/// Returns the lower-case outcome name used as a metric label, e.g. "sent_plain".
+std::string outcome_label(messages::outcome outcome) {
+  std::string name = messages::outcome_Name(outcome);
+  for (auto& c : name)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+/// Returns "sent" when every destination was sent, "not_sent" when none was,
+/// else "partly_sent".
+std::string job_outcome(const messages::job_result& result) {
+  size_t sent = 0;
+  for (const auto& destination : result.destinations()) {
+    const auto outcome = destination.outcome();
+    if (outcome == messages::SENT_ENCRYPTED_SIGNED || outcome == messages::SENT_ENCRYPTED ||
+        outcome == messages::SENT_SIGNED || outcome == messages::SENT_PLAIN)
+      ++sent;
+  }
+  if (sent == static_cast<size_t>(result.destinations_size()))
+    return "sent";
+  return sent == 0 ? "not_sent" : "partly_sent";
+}
+
 void log_result(const std::string& actor_name, const messages::destination_result& result) {
   const auto outcome = messages::outcome_Name(result.outcome());
   const std::string& destination = result.address().empty() ? result.destination_id() : result.address();
@@ -74,11 +99,12 @@ class source_behavior {
         name_(std::move(name)),
         crypto_pool_(std::move(crypto_pool)),
         delivery_(std::move(delivery)),
-        notifier_(std::move(notifier)) {}
+        notifier_(std::move(notifier)),
+        counters_(context_->stats->actor(name_)) {}
 
   caf::response_promise handle(messages::job_request& job) {
-    context_->stats->count_handled(name_);
     auto pending = std::make_shared<pending_job>();
+    pending->started = begin_handling(self_, counters_);
     pending->promise = self_->make_response_promise();
     pending->plan = policy::plan_job(job, context_->config->settings, context_->config->certificate_index,
                                      context_->clock());
@@ -91,7 +117,7 @@ class source_behavior {
     }
 
     if (pending->remaining == 0) {
-      pending->promise.deliver(std::move(pending->result));
+      reply(pending);
       return pending->promise;
     }
     for (const auto& plan : pending->plan.destinations())
@@ -159,7 +185,8 @@ class source_behavior {
         result.set_certificate_fingerprint(certs::fingerprint_sha256(found->second));
     }
     if (result.reason() != messages::REASON_NONE)
-      context_->stats->count_failure(name_, messages::reason_code_Name(result.reason()));
+      counters_.count_failure(messages::reason_code_Name(result.reason()));
+    context_->stats->count_destination(outcome_label(result.outcome()));
     log_result(name_, result);
 
     *pending->result.mutable_destinations(static_cast<int>(result.index())) = std::move(result);
@@ -189,10 +216,17 @@ class source_behavior {
             [this, pending](caf::error&) { notify_originator(pending); });
   }
 
+  /// Replies with the job's result and counts the job as handled.
+  void reply(const pending_ptr& pending) {
+    context_->stats->count_job(job_outcome(pending->result));
+    pending->promise.deliver(pending->result);
+    end_handling(self_, counters_, pending->started);
+  }
+
   void notify_originator(const pending_ptr& pending) {
     auto failed = notice_worthy(*pending);
     if (failed.empty()) {
-      pending->promise.deliver(pending->result);
+      reply(pending);
       return;
     }
 
@@ -204,11 +238,11 @@ class source_behavior {
       *request.add_failed() = std::move(result);
     self_->request(notifier_, caf::infinite, std::move(request))
         .then(
-            [pending](messages::destination_result& notice) {
+            [this, pending](messages::destination_result& notice) {
               pending->result.set_notification_sent(notice.reason() == messages::REASON_NONE);
-              pending->promise.deliver(pending->result);
+              reply(pending);
             },
-            [pending](caf::error&) { pending->promise.deliver(pending->result); });
+            [this, pending](caf::error&) { reply(pending); });
   }
 
   caf::stateful_actor<source_state>* self_;
@@ -217,6 +251,7 @@ class source_behavior {
   caf::actor crypto_pool_;
   caf::actor delivery_;
   caf::actor notifier_;
+  stats::actor_stats& counters_;
 };
 
 caf::behavior source_actor(caf::stateful_actor<source_state>* self, context_ptr context, std::string name,

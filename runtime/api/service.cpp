@@ -2,6 +2,8 @@
 
 #include "actors/actors.hpp"
 #include "runtime/log/log.hpp"
+#include "runtime/stats/http.hpp"
+#include "runtime/stats/prometheus.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -54,6 +56,7 @@ struct service::impl {
   caf::actor notifier;
   caf::actor health;
   std::map<std::string, caf::actor> sources;  // by actor name
+  std::unique_ptr<stats::metrics_server> metrics;  // null when metrics_listen is empty
 
   std::mutex mutex;
   std::condition_variable idle;
@@ -102,6 +105,19 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
 
   const auto started = std::chrono::duration_cast<std::chrono::seconds>(options.clock().time_since_epoch()).count();
   state->id_prefix = "job-" + std::to_string(started) + "-";
+
+  const std::string& listen = context->config->settings.metrics_listen();
+  // Bound before any actor runs, so a busy port stops start() with nothing to tear down.
+  if (!listen.empty()) {
+    std::string problem;
+    const auto where = stats::parse_loopback_endpoint(listen, problem);
+    if (!where)
+      throw std::runtime_error("invalid metrics_listen '" + listen + "': " + problem);
+    const std::shared_ptr<stats::registry> registry = context->stats;
+    state->metrics = std::make_unique<stats::metrics_server>(
+        *where, [registry] { return stats::format_exposition(registry->take_snapshot()); });
+    log::logger()->info("metrics served at http://{}:{}/metrics", where->host, state->metrics->port());
+  }
 
   state->system_config.set("logger.verbosity", caf::atom("quiet"));
   state->system = std::make_unique<caf::actor_system>(state->system_config);
@@ -174,6 +190,14 @@ stats::snapshot service::stats() const {
   return impl_->context->stats->take_snapshot();
 }
 
+std::string service::metrics_text() const {
+  return stats::format_exposition(impl_->context->stats->take_snapshot());
+}
+
+uint16_t service::metrics_port() const {
+  return impl_->metrics ? impl_->metrics->port() : 0;
+}
+
 messages::health_check_result service::check_certificates() {
   messages::health_check_result result;
   std::string failure;
@@ -210,6 +234,8 @@ void service::stop() {
   impl_->delivery = nullptr;
   impl_->system->await_all_actors_done();
   impl_->system.reset();
+  if (impl_->metrics)
+    impl_->metrics->stop();
   log::logger()->info("router stopped");
 }
 

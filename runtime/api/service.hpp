@@ -3,11 +3,13 @@
 //   auto router = router::api::service::start(router::config::load_config("router.textproto"));
 //   router::messages::job_result result = router->submit(job);   // blocks until every destination is done
 //   router->stats();                                             // per-actor figures
+//   router->metrics_text();                                      // the same, as Prometheus text
 //   router->stop();                                              // also done by the destructor
 //
 // submit() and submit_async() may be called from any thread. The clock is
 // injected through options, so a device or a test can fix the time at which
-// certificates are judged.
+// certificates are judged. When the config sets metrics_listen, the router
+// serves GET /metrics on that loopback address while it runs.
 #pragma once
 
 #include "messages.pb.h"
@@ -46,7 +48,8 @@ struct service_options {
 class service {
  public:
   /// Starts the actor system and every actor; throws delivery::delivery_error
-  /// when the delivery target cannot be prepared.
+  /// when the delivery target cannot be prepared, and std::runtime_error when
+  /// the metrics_listen address cannot be bound.
   static std::unique_ptr<service> start(config::loaded_config config, service_options options = {});
 
   ~service();
@@ -61,7 +64,15 @@ class service {
   /// Submits a job; `done` runs on a router thread once every destination is done.
   void submit_async(messages::job_request job, std::function<void(messages::job_result)> done);
 
+  /// Returns the per-actor and router-wide figures as at this instant.
   stats::snapshot stats() const;
+
+  /// Returns the figures in the Prometheus text exposition format (0.0.4),
+  /// as GET /metrics serves them.
+  std::string metrics_text() const;
+
+  /// Returns the port GET /metrics listens on, or 0 when metrics_listen is empty.
+  uint16_t metrics_port() const;
 
   /// Judges every configured certificate now and warns the administrator when
   /// one is unusable or expiring, unless a warning already went out today.

@@ -23,6 +23,8 @@ int run_check_config(const arguments& args);
 int run_demo(const arguments& args);
 int run_verify(const arguments& args);
 int run_decrypt(const arguments& args);
+int run_serve(const arguments& args);
+int run_stats(const arguments& args);
 
 /// Returns the value after `--name`, removing both from args; empty when absent.
 std::string take_option(arguments& args, const std::string& name);
@@ -32,5 +34,9 @@ std::vector<std::string> take_all(arguments& args, const std::string& name);
 
 /// Returns true and removes `--name` when the flag is present.
 bool take_flag(arguments& args, const std::string& name);
+
+/// Parses a whole decimal number within [low, high] for an option; throws
+/// std::invalid_argument naming the option otherwise.
+long long parse_number(const std::string& text, const std::string& option, long long low, long long high);
 
 } // namespace router::cli

@@ -20,11 +20,18 @@ constexpr const char* usage_text =
     "                              check the S/MIME signature of a stored message\n"
     "  decrypt FILE --key KEY.pem --cert CERT.pem [--out FILE]\n"
     "                              decrypt a stored S/MIME message and write the inner entity\n"
+    "  serve --config FILE [--jobs DIR]\n"
+    "                              run the router until SIGINT/SIGTERM, serving GET /metrics when\n"
+    "                              configured and sending job files dropped into DIR\n"
+    "  stats (--metrics URL | --config FILE)\n"
+    "                              print the per-actor figures of a running router\n"
     "\n"
     "common options:\n"
-    "  --log-level LEVEL           trace, debug, info, warn (default), error or off; logs go to stderr\n"
+    "  --log-level LEVEL           trace, debug, info, warn (default; info for serve), error or off;\n"
+    "                              logs go to stderr\n"
     "\n"
-    "exit codes: 0 done, 1 some destination not sent (verify: bad signature; decrypt: cannot decrypt),\n"
+    "exit codes: 0 done, 1 some destination not sent (verify: bad signature; decrypt: cannot decrypt;\n"
+    "            stats: router not reachable),\n"
     "            2 usage error, 3 invalid config, 4 internal error\n";
 
 } // namespace
@@ -39,7 +46,10 @@ int main(int argc, char** argv) {
 
   const std::string command = args[0];
   args.erase(args.begin());
-  const std::string level = take_option(args, "--log-level");
+  std::string level = take_option(args, "--log-level");
+  // A daemon logs its start, stop and every job unless told otherwise.
+  if (level.empty() && command == "serve")
+    level = "info";
   if (!level.empty() && !router::log::set_level(level)) {
     std::cerr << "smime-router: invalid --log-level '" << level << "'; use trace, debug, info, warn, error or off\n";
     return exit_usage;
@@ -56,6 +66,10 @@ int main(int argc, char** argv) {
       return run_verify(args);
     if (command == "decrypt")
       return run_decrypt(args);
+    if (command == "serve")
+      return run_serve(args);
+    if (command == "stats")
+      return run_stats(args);
   } catch (const std::exception& e) {
     std::cerr << "smime-router " << command << ": " << e.what() << "\n";
     return exit_internal;

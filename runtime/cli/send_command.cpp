@@ -123,8 +123,8 @@ messages::job_request parse_job(arguments& args) {
   return job;
 }
 
-/// Parses a whole decimal number within [low, high] for an option; throws
-/// std::invalid_argument naming the option otherwise.
+} // namespace
+
 long long parse_number(const std::string& text, const std::string& option, long long low, long long high) {
   size_t used = 0;
   long long value = 0;
@@ -138,8 +138,6 @@ long long parse_number(const std::string& text, const std::string& option, long 
                                 std::to_string(low) + " to " + std::to_string(high));
   return value;
 }
-
-} // namespace
 
 std::string take_option(arguments& args, const std::string& name) {
   const auto found = std::find(args.begin(), args.end(), name);

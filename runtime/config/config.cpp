@@ -3,6 +3,7 @@
 #include "runtime/certs/certs.hpp"
 #include "runtime/cms/cms.hpp"
 #include "runtime/common/error.hpp"
+#include "runtime/stats/http.hpp"
 
 #include <botan/data_src.h>
 #include <botan/x509_crl.h>
@@ -254,6 +255,14 @@ void validate_delivery(const error_context& errors, const router_config& setting
   }
 }
 
+void validate_metrics_listen(const error_context& errors, const router_config& settings) {
+  if (settings.metrics_listen().empty())
+    return;
+  std::string problem;
+  if (!stats::parse_loopback_endpoint(settings.metrics_listen(), problem))
+    errors.fail("", "metrics_listen", problem);
+}
+
 /// Returns "VALUE is not a known NAME" for an enum field that holds a bare
 /// number outside the schema (proto3 text format accepts numbers for enums).
 std::string unknown_enum_value(int value, const std::string& type) {
@@ -380,6 +389,7 @@ loaded_config load_config_text(const std::string& text, const std::filesystem::p
   if (loaded.settings.crypto_workers() > 256)
     errors.fail("", "crypto_workers", std::to_string(loaded.settings.crypto_workers()) +
                                           " is too many; use 0 (one per core) to 256");
+  validate_metrics_listen(errors, loaded.settings);
   validate_address_book(errors, loaded);
   validate_functions(errors, loaded.settings);
   validate_device(errors, loaded);

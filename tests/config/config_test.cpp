@@ -276,5 +276,25 @@ TEST_F(config_test, ParseFunctionNameAcceptsBothCases) {
   EXPECT_FALSE(config::parse_function_name("SOURCE_FUNCTION_UNSPECIFIED").has_value());
 }
 
+TEST_F(config_test, MetricsListenAcceptsLoopback) {
+  const auto loaded = load(test_config_text("metrics_listen: \"127.0.0.1:9464\"\n"));
+
+  EXPECT_EQ(loaded.settings.metrics_listen(), "127.0.0.1:9464");
+}
+
+TEST_F(config_test, MetricsListenRejectsNonLoopbackHost) {
+  const std::string message = load_error(test_config_text("metrics_listen: \"0.0.0.0:9464\"\n"));
+
+  EXPECT_NE(message.find("field 'metrics_listen'"), std::string::npos) << message;
+  EXPECT_NE(message.find("not a loopback address"), std::string::npos) << message;
+}
+
+TEST_F(config_test, MetricsListenRejectsBadPort) {
+  for (const std::string listen : {"127.0.0.1:70000", "127.0.0.1:http", "127.0.0.1"}) {
+    const std::string message = load_error(test_config_text("metrics_listen: \"" + listen + "\"\n"));
+    EXPECT_NE(message.find("field 'metrics_listen'"), std::string::npos) << listen << ": " << message;
+  }
+}
+
 } // namespace
 } // namespace router::testing

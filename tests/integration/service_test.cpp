@@ -225,9 +225,9 @@ TEST_F(service_test, EveryFunctionDeliversCheckableMessage) {
   }
 
   const auto figures = router->stats();
-  EXPECT_EQ(figures.at("source.reports").messages_handled, 2u);
-  EXPECT_EQ(figures.at("source.forwarding").messages_handled, 1u);
-  EXPECT_EQ(figures.at("delivery").messages_handled, 8u);
+  EXPECT_EQ(figures.actors.at("source.reports").messages_handled, 2u);
+  EXPECT_EQ(figures.actors.at("source.forwarding").messages_handled, 1u);
+  EXPECT_EQ(figures.actors.at("delivery").messages_handled, 8u);
 }
 
 TEST_F(service_test, ForwardingToExpiredCertificateNotifiesOriginator) {
@@ -335,7 +335,7 @@ TEST_F(service_test, ForwardingWithoutAnyoneToNotifyCountsIt) {
 
   EXPECT_EQ(result.destinations(0).reason(), messages::CERTIFICATE_EXPIRED);
   EXPECT_FALSE(result.notification_sent());
-  EXPECT_EQ(router->stats().at("notification").failures_by_reason.at("NO_NOTICE_TARGET"), 1u);
+  EXPECT_EQ(router->stats().actors.at("notification").failures_by_reason.at("NO_NOTICE_TARGET"), 1u);
 }
 
 TEST_F(service_test, TransferBoxExpiredCertificateHasNoNotice) {
@@ -610,7 +610,7 @@ TEST_F(service_test, SmtpPermanentRejectionFailsWithReply) {
   EXPECT_EQ(result.destinations(1).outcome(), messages::FAILED);
   EXPECT_NE(result.destinations(1).detail().find("451"), std::string::npos) << result.destinations(1).detail();
   EXPECT_TRUE(relay.messages().empty());
-  EXPECT_EQ(router->stats().at("delivery").failures_by_reason.at("DELIVERY_FAILED"), 2u);
+  EXPECT_EQ(router->stats().actors.at("delivery").failures_by_reason.at("DELIVERY_FAILED"), 2u);
 }
 
 TEST_F(service_test, UnreachableRelayFailsAfterRetries) {

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# smime-router serve and stats end to end: a daemon on 127.0.0.1 with GET
+# /metrics and a job folder, stats against it, then SIGTERM. Every wait is
+# bounded, and the daemon is killed on any exit.
+# Usage: serve_test.sh PATH_TO_SMIME_ROUTER
+set -uo pipefail
+
+router=$1
+work=$(mktemp -d)
+daemon_pid=""
+cleanup() {
+  if [[ -n "$daemon_pid" ]]; then
+    kill -KILL "$daemon_pid" 2>/dev/null
+    wait "$daemon_pid" 2>/dev/null
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+checks=0
+
+pass() { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
+expect_exit() {  # expect_exit CODE DESCRIPTION -- COMMAND...
+  local expected=$1 description=$2
+  shift 3
+  "$@" >"$work/out.txt" 2>"$work/err.txt"
+  local actual=$?
+  if [[ $actual -eq $expected ]]; then pass; else fail "$description: exit $actual, expected $expected"; cat "$work/err.txt"; fi
+}
+wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS >= deadline)) && return 1
+    sleep 0.1
+  done
+}
+
+# A PKI and config from the demo, plus a metrics port that was free a moment ago.
+"$router" demo --out "$work/demo" >/dev/null 2>&1 || { echo "FAIL: demo did not run"; exit 1; }
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+config="$work/router.textproto"
+sed "s|\"pki/|\"$work/demo/pki/|g; s|directory: \"[^\"]*\"|directory: \"$work/outbox\"|" \
+  "$work/demo/router.textproto" >"$config"
+printf 'metrics_listen: "127.0.0.1:%s"\n' "$port" >>"$config"
+jobs="$work/jobs"
+mkdir -p "$jobs"
+
+# --- serve ------------------------------------------------------------------
+"$router" serve --config "$config" --jobs "$jobs" --poll-ms 100 >"$work/serve.out" 2>"$work/serve.err" &
+daemon_pid=$!
+if wait_for 15 grep -qs '^metrics http://127.0.0.1:' "$work/serve.out"; then pass; else
+  fail "serve printed no metrics line within 15 s"; cat "$work/serve.err"; exit 1
+fi
+url="http://127.0.0.1:$port/metrics"
+if grep -q "^metrics $url\$" "$work/serve.out"; then pass; else fail "serve printed $(cat "$work/serve.out")"; fi
+
+cat >"$jobs/first.tmp" <<'JOB'
+function: STORE
+subject: "Job from the folder"
+destinations { id: "alice" }
+attachments { filename: "note.txt" content_type: "text/plain" data: "job folder test\n" }
+JOB
+mv "$jobs/first.tmp" "$jobs/first.textproto"
+echo 'function: {' >"$jobs/broken.textproto"
+
+if wait_for 15 test -f "$jobs/done/first.result.json"; then pass; else
+  fail "first.textproto did not reach done/ within 15 s"; ls -R "$jobs"; cat "$work/serve.err"
+fi
+if [[ -f "$jobs/done/first.textproto" && ! -f "$jobs/first.textproto" ]]; then pass; else fail "first.textproto not moved"; fi
+if grep -q '"outcome":"sent_encrypted' "$jobs/done/first.result.json"; then pass; else
+  fail "first.result.json: $(cat "$jobs/done/first.result.json")"
+fi
+if wait_for 15 test -f "$jobs/failed/broken.result.json"; then pass; else fail "broken.textproto did not reach failed/"; fi
+if grep -q '"error":' "$jobs/failed/broken.result.json"; then pass; else fail "broken.result.json names no error"; fi
+
+# --- stats ------------------------------------------------------------------
+expect_exit 0 "stats --metrics" -- "$router" stats --metrics "$url"
+if grep -Eq '^source\.store +1 +1 +0 ' "$work/out.txt"; then pass; else fail "stats table: $(cat "$work/out.txt")"; fi
+if grep -Eq '^jobs sent +1$' "$work/out.txt"; then pass; else fail "stats shows no sent job: $(cat "$work/out.txt")"; fi
+if grep -Eq '^encrypt AES' "$work/out.txt"; then pass; else fail "stats shows no encryption"; fi
+expect_exit 0 "stats --config" -- "$router" stats --config "$config"
+if grep -q '^delivery ' "$work/out.txt"; then pass; else fail "stats --config table: $(cat "$work/out.txt")"; fi
+
+expect_exit 2 "stats without an address" -- "$router" stats
+expect_exit 2 "stats with a non-loopback URL" -- "$router" stats --metrics http://192.0.2.1:9464/metrics
+expect_exit 3 "stats with a config without metrics_listen" -- "$router" stats --config "$work/demo/router.textproto"
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect_exit 1 "stats against a closed port" -- "$router" stats --metrics "http://127.0.0.1:$closed/metrics" --timeout-ms 2000
+expect_exit 1 "stats against a path that is not /metrics" -- "$router" stats --metrics "http://127.0.0.1:$port/other"
+
+# --- serve refusals -----------------------------------------------------------
+sed "s|metrics_listen: .*|metrics_listen: \"0.0.0.0:$port\"|" "$config" >"$work/public.textproto"
+expect_exit 3 "serve with a non-loopback metrics_listen" -- "$router" serve --config "$work/public.textproto"
+if grep -q "metrics_listen" "$work/err.txt"; then pass; else fail "error names no field: $(cat "$work/err.txt")"; fi
+expect_exit 4 "serve on a busy metrics port" -- timeout 20 "$router" serve --config "$config"
+expect_exit 2 "serve without --config" -- "$router" serve
+expect_exit 2 "serve with a bad --poll-ms" -- "$router" serve --config "$config" --poll-ms 5
+
+# --- stop ---------------------------------------------------------------------
+kill -TERM "$daemon_pid"
+if wait_for 15 bash -c "! kill -0 $daemon_pid 2>/dev/null"; then pass; else fail "serve did not stop within 15 s of SIGTERM"; fi
+wait "$daemon_pid"
+status=$?
+daemon_pid=""
+if [[ $status -eq 0 ]]; then pass; else fail "serve exited $status after SIGTERM"; fi
+if grep -q 'serve: started' "$work/serve.err" && grep -q 'serve: stopped' "$work/serve.err"; then pass; else
+  fail "serve logged no start or stop line"; cat "$work/serve.err"
+fi
+
+echo "$((checks - failures)) passed, $failures failed"
+[[ $failures -eq 0 ]]
