@@ -295,14 +295,14 @@ verify_result verify_content(const signed_data& data, const bytes& content, cons
     return result;
   }
 
-  for (const signer_info& signer : data.signer_infos) {
+  // The result names the first signer, or the first one that fails.
+  for (size_t i = 0; i < data.signer_infos.size(); ++i) {
     std::string subject;
-    const signer_outcome outcome = verify_signer(signer, data, content, options, subject);
-    if (result.signer_subject.empty())
+    const signer_outcome outcome = verify_signer(data.signer_infos[i], data, content, options, subject);
+    if (i == 0 || outcome.status != verify_status::ok)
       result.signer_subject = subject;
     if (outcome.status != verify_status::ok) {
       result.status = outcome.status;
-      result.signer_subject = subject;
       result.detail = outcome.detail;
       return result;
     }
