@@ -39,6 +39,7 @@ using namespace router;
 using bench::steady_clock;
 
 constexpr const char* usage_text = R"(usage: router_load [options]
+  --help               print this help and exit
   --jobs N             stop submitting after N jobs (default 100)
   --seconds T          stop submitting after T seconds (default 30)
   --rate R             submit R jobs per second; 0 submits as fast as the window allows (default 0)
@@ -356,6 +357,11 @@ bench::run_summary run_load(api::service& service, const load_options& options, 
 } // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--help") {
+    std::cout << usage_text;
+    return 0;
+  }
+
   load_options options;
   try {
     options = parse_options(argc, argv);

@@ -9,7 +9,8 @@
 #     process, and one `openssl cms` process per message;
 #   - `botan speed` for RSA-2048 signing and AES-256-CBC, the raw Botan limit.
 # Each end-to-end figure is the median of BENCH_REPEATS runs of BENCH_SECONDS
-# seconds each. On a 2-core machine the whole run takes about five minutes.
+# seconds each. On a 2-core machine the whole run takes about four minutes
+# once built (200 s when recorded in docs/BENCHMARKS.md).
 #
 # Usage: bench/run-benchmarks.sh [OUTPUT.md]
 # Environment: ROUTER_BENCH_BUILD_DIR (default build-bench), BENCH_SECONDS

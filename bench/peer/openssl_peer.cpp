@@ -46,6 +46,7 @@ using namespace router;
 using bench::steady_clock;
 
 constexpr const char* usage_text = R"(usage: openssl_peer --pki DIR [options]
+  --help           print this help and exit
   --pki DIR        folder holding pki/ as router_load --pki writes it (required)
   --mode MODE      library (OpenSSL CMS API in process) or command (openssl cms per message) (default library)
   --work WORK      sign, encrypt or sign+encrypt (default sign+encrypt)
@@ -502,6 +503,11 @@ bench::run_summary run_peer(const peer_options& options, const peer_keys& keys, 
 } // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--help") {
+    std::cout << usage_text;
+    return 0;
+  }
+
   peer_options options;
   try {
     options = parse_options(argc, argv);
