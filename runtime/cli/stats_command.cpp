@@ -20,7 +20,7 @@ constexpr const char* stats_usage =
     "  --config FILE    take the address from the config's metrics_listen instead\n"
     "  --timeout-ms N   connect and read timeout in milliseconds, 100 to 60000 (default 5000)\n"
     "\n"
-    "exit 0 when printed, 1 when the router cannot be reached or its answer is not metrics text\n";
+    "exit 0 when printed, 1 when the router cannot be reached or its response is not metrics text\n";
 
 } // namespace
 
@@ -71,7 +71,7 @@ int run_stats(const arguments& given) {
   try {
     const auto response = stats::http_get(url, timeout);
     if (response.status != 200) {
-      std::cerr << "smime-router stats: " << url << " answered HTTP " << response.status << "\n";
+      std::cerr << "smime-router stats: " << url << " returned HTTP " << response.status << "\n";
       return exit_not_all_sent;
     }
     figures = stats::snapshot_from_samples(stats::parse_exposition(response.body));

@@ -225,11 +225,11 @@ void metrics_server::serve() {
     if (connection.get() < 0)
       continue;
     set_timeouts(connection.get(), std::chrono::seconds(receive_timeout_seconds));
-    answer(connection.get());
+    respond_to(connection.get());
   }
 }
 
-void metrics_server::answer(int connection) {
+void metrics_server::respond_to(int connection) {
   constexpr const char* plain = "text/plain; charset=utf-8";
   std::string head;
   bool too_large = false;
@@ -238,7 +238,7 @@ void metrics_server::answer(int connection) {
   if (too_large) {
     respond(connection, 431, plain, "request header larger than 8 KiB\n", true);
     // Read what the client still sends, so closing with unread data does not
-    // reset the connection before the client has read the answer.
+    // reset the connection before the client has read the response.
     ::shutdown(connection, SHUT_WR);
     char buffer[4096];
     for (size_t drained = 0; drained < 64 * 1024;) {
@@ -321,17 +321,17 @@ http_response http_get(const std::string& url, std::chrono::milliseconds timeout
     if (received < 0 && errno == EINTR)
       continue;
     if (received < 0)
-      throw std::runtime_error("no complete answer from " + url + ": " + system_error_text());
+      throw std::runtime_error("no complete response from " + url + ": " + system_error_text());
     if (received == 0)
       break;
     answer.append(buffer, static_cast<size_t>(received));
     if (answer.size() > max_response_bytes)
-      throw std::runtime_error("the answer from " + url + " is larger than 16 MiB");
+      throw std::runtime_error("the response from " + url + " is larger than 16 MiB");
   }
 
   const auto head_end = answer.find("\r\n\r\n");
   if (answer.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos || answer.size() < 12)
-    throw std::runtime_error("the answer from " + url + " is not an HTTP/1.x response");
+    throw std::runtime_error("the response from " + url + " is not an HTTP/1.x response");
   http_response response;
   response.status = std::atoi(answer.substr(9, 3).c_str());
   response.body = answer.substr(head_end + 4);

@@ -2,7 +2,7 @@
 // socket in its own thread, and the matching client that `smime-router stats`
 // uses to fetch the text.
 //
-// The server answers GET and HEAD of /metrics with the exposition text, 404
+// The server responds to GET and HEAD of /metrics with the exposition text, 404
 // for any other path, 405 for other methods and 400 for a request it cannot
 // parse. Requests may carry at most 8 KiB of header; more gets 431. Each
 // connection serves one response and is closed, and connections are served
@@ -54,7 +54,7 @@ class metrics_server {
 
  private:
   void serve();
-  void answer(int connection);
+  void respond_to(int connection);
 
   text_source metrics_;
   int listener_ = -1;
@@ -72,8 +72,8 @@ struct http_response {
 
 /// Fetches `url` ("http://HOST:PORT/PATH", loopback hosts only) with one GET
 /// request. Throws std::invalid_argument for a URL it does not accept and
-/// std::runtime_error when the connection or the answer fails, both naming
-/// the URL. The answer may have at most 16 MiB.
+/// std::runtime_error when the connection or the response fails, both naming
+/// the URL. The response may have at most 16 MiB.
 http_response http_get(const std::string& url, std::chrono::milliseconds timeout);
 
 } // namespace router::stats

@@ -1,6 +1,6 @@
 // The Prometheus text exposition format (version 0.0.4) of a stats snapshot,
 // and a reader for that text, so `smime-router stats` can rebuild the
-// snapshot of a running router from its /metrics answer.
+// snapshot of a running router from its /metrics response.
 //
 // Metric names (all counters end in _total, times are in seconds):
 //   router_actor_messages_received_total{actor}

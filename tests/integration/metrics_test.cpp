@@ -1,5 +1,5 @@
 // Statistics of a running router through the embedding API and GET /metrics
-// on 127.0.0.1: counters after a known sequence of jobs, the HTTP answers for
+// on 127.0.0.1: counters after a known sequence of jobs, the HTTP responses for
 // other paths, other methods and malformed or oversized requests.
 #include "runtime/api/service.hpp"
 #include "runtime/stats/http.hpp"
@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 /// Sends raw bytes to 127.0.0.1:port, ends the sending side, and returns
-/// everything the server answers before it closes the connection (at most 5 s).
+/// everything the server sends before it closes the connection (at most 5 s).
 std::string send_raw(uint16_t port, const std::string& request) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   EXPECT_GE(fd, 0);
@@ -36,7 +36,7 @@ std::string send_raw(uint16_t port, const std::string& request) {
     return {};
   }
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  ::shutdown(fd, SHUT_WR);  // the server sees the end of the request at once
+  ::shutdown(fd, SHUT_WR);  // the server reads the end of the request at once
   std::string answer;
   char buffer[4096];
   ssize_t received = 0;
@@ -46,7 +46,7 @@ std::string send_raw(uint16_t port, const std::string& request) {
   return answer;
 }
 
-/// Returns the status code of a raw HTTP answer, or 0.
+/// Returns the status code of a raw HTTP response, or 0.
 int status_of(const std::string& answer) {
   if (answer.rfind("HTTP/1.1 ", 0) != 0 || answer.size() < 12)
     return 0;
