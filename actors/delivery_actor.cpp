@@ -104,8 +104,9 @@ uint64_t drain(const router_context& context, stats::actor_stats& counters, job_
     // Destinations that failed before delivery are counted by the actor that failed them.
     if (result.reason() == messages::DELIVERY_FAILED)
       counters.count_failure(messages::reason_code_Name(result.reason()));
-    next->second.promise.deliver(std::move(result));
+    // Count before replying, so a caller that reads the figures after the reply sees this message.
     counters.count_handled(next->second.received);
+    next->second.promise.deliver(std::move(result));
     queue.waiting.erase(next);
     ++queue.next_index;
     ++delivered;

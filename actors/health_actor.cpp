@@ -46,8 +46,8 @@ caf::response_promise run_check(caf::stateful_actor<health_state>* self, const c
   const int64_t today = std::chrono::duration_cast<std::chrono::hours>(now.time_since_epoch()).count() / 24;
   const bool due = (result.unusable() > 0 || result.expiring() > 0) && self->state.last_warning_day != today;
   if (!due) {
-    promise.deliver(std::move(result));
     handling.done();
+    promise.deliver(std::move(result));
     return promise;
   }
 
@@ -62,8 +62,8 @@ caf::response_promise run_check(caf::stateful_actor<health_state>* self, const c
     counters->count_failure("NO_NOTICE_TARGET");
     log::logger()->warn("health: {} unusable and {} expiring certificate(s); no administrator address to warn",
                         result.unusable(), result.expiring());
-    promise.deliver(std::move(result));
     handling.done();
+    promise.deliver(std::move(result));
     return promise;
   }
   context->stats->count_crypto_text(notice.algorithms());
@@ -78,13 +78,13 @@ caf::response_promise run_check(caf::stateful_actor<health_state>* self, const c
             if (!sent)
               counters->count_failure(messages::reason_code_Name(delivered.reason()));
             result.set_administrator_warned(sent);
-            promise.deliver(std::move(result));
             handling.done();
+            promise.deliver(std::move(result));
           },
           [promise, result, counters, handling](caf::error&) mutable {
             counters->count_failure("DELIVERY_FAILED");
-            promise.deliver(std::move(result));
             handling.done();
+            promise.deliver(std::move(result));
           });
   return promise;
 }

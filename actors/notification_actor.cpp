@@ -33,8 +33,8 @@ caf::response_promise notify_administrator(caf::stateful_actor<notifier_state>* 
   if (!problem || !self->state.notified_device_problems.insert(problem->cause).second) {
     // Already told, or fixed meanwhile: nothing to send for this job.
     result.set_outcome(messages::OUTCOME_UNSPECIFIED);
-    promise.deliver(std::move(result));
     handling.done();
+    promise.deliver(std::move(result));
     return promise;
   }
 
@@ -45,8 +45,8 @@ caf::response_promise notify_administrator(caf::stateful_actor<notifier_state>* 
     log::logger()->error("job {}: {}; no administrator address is configured to tell", job_id, problem->detail);
     result.set_outcome(messages::FAILED);
     result.set_reason(messages::NO_NOTICE_TARGET);
-    promise.deliver(std::move(result));
     handling.done();
+    promise.deliver(std::move(result));
     return promise;
   }
 
@@ -56,15 +56,15 @@ caf::response_promise notify_administrator(caf::stateful_actor<notifier_state>* 
   self->request(delivery, caf::infinite, std::move(notice))
       .then(
           [promise, handling](messages::destination_result& delivered) mutable {
-            promise.deliver(std::move(delivered));
             handling.done();
+            promise.deliver(std::move(delivered));
           },
           [promise, result, handling](caf::error& error) mutable {
             result.set_outcome(messages::FAILED);
             result.set_reason(messages::DELIVERY_FAILED);
             result.set_detail("delivery actor failed: " + to_string(error));
-            promise.deliver(std::move(result));
             handling.done();
+            promise.deliver(std::move(result));
           });
   return promise;
 }
@@ -91,8 +91,8 @@ caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr co
           counters->count_failure(messages::reason_code_Name(not_sent.reason()));
           log::logger()->warn("job {}: no certificate notice sent ({}): the job names no originator or end receiver",
                               request.job().job_id(), messages::reason_code_Name(not_sent.reason()));
-          promise.deliver(std::move(not_sent));
           handling.done();
+          promise.deliver(std::move(not_sent));
           return promise;
         }
 
@@ -107,8 +107,8 @@ caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr co
                     counters->count_failure(messages::reason_code_Name(result.reason()));
                   log::logger()->info("job {}: certificate notice to {} {}", job_id, result.address(),
                                       sent ? "sent" : "failed");
-                  promise.deliver(std::move(result));
                   handling.done();
+                  promise.deliver(std::move(result));
                 },
                 [promise, counters, handling, job_id](caf::error& error) mutable {
                   counters->count_failure("DELIVERY_FAILED");
@@ -117,8 +117,8 @@ caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr co
                   failed.set_outcome(messages::FAILED);
                   failed.set_reason(messages::DELIVERY_FAILED);
                   failed.set_detail("delivery actor failed: " + to_string(error));
-                  promise.deliver(std::move(failed));
                   handling.done();
+                  promise.deliver(std::move(failed));
                 });
         return promise;
       },

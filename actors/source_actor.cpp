@@ -218,9 +218,10 @@ class source_behavior {
 
   /// Replies with the job's result and counts the job as handled.
   void reply(const pending_ptr& pending) {
+    // Count before replying, so a caller that reads the figures after the reply sees this job.
     context_->stats->count_job(job_outcome(pending->result));
-    pending->promise.deliver(pending->result);
     end_handling(self_, counters_, pending->started);
+    pending->promise.deliver(pending->result);
   }
 
   void notify_originator(const pending_ptr& pending) {
