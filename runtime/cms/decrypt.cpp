@@ -23,7 +23,6 @@ using namespace encoding;
 
 const Botan::OID id_aes192_gcm{2, 16, 840, 1, 101, 3, 4, 1, 26};
 const Botan::OID id_sha1{1, 3, 14, 3, 2, 26};
-const Botan::OID id_sha224{2, 16, 840, 1, 101, 3, 4, 2, 4};
 const Botan::OID id_p_specified{1, 2, 840, 113549, 1, 1, 9};
 
 // RFC 5084 section 3.2: aes-ICVlen defaults to 12 and may be 12 to 16.
@@ -101,18 +100,10 @@ content_algorithm choose_content_algorithm(const enveloped_data& data) {
   return unsupported;
 }
 
+/// Returns Botan's name for an OAEP digest: SHA-1, which OAEP's default
+/// parameters name, or a SHA-2 digest; empty for any other.
 std::string oaep_hash_name(const Botan::OID& oid) {
-  if (oid == id_sha1)
-    return "SHA-160";
-  if (oid == id_sha224)
-    return "SHA-224";
-  if (oid == id_sha256)
-    return "SHA-256";
-  if (oid == id_sha384)
-    return "SHA-384";
-  if (oid == id_sha512)
-    return "SHA-512";
-  return "";
+  return oid == id_sha1 ? "SHA-160" : sha2_hash_name(oid);
 }
 
 std::string explicit_hash(Botan::BER_Decoder& fields, const std::string& field) {

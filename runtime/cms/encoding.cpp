@@ -22,6 +22,18 @@ const Botan::OID& digest_oid(digest_algorithm digest) {
   throw std::logic_error("unhandled digest_algorithm");
 }
 
+std::string sha2_hash_name(const Botan::OID& oid) {
+  if (oid == id_sha224)
+    return "SHA-224";
+  if (oid == id_sha256)
+    return "SHA-256";
+  if (oid == id_sha384)
+    return "SHA-384";
+  if (oid == id_sha512)
+    return "SHA-512";
+  return "";
+}
+
 std::string botan_hash_name(digest_algorithm digest) {
   switch (digest) {
     case digest_algorithm::sha256:

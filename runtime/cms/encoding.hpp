@@ -29,6 +29,7 @@ inline const Botan::OID id_smime_capabilities{1, 2, 840, 113549, 1, 9, 15};
 inline const Botan::OID id_sha256{2, 16, 840, 1, 101, 3, 4, 2, 1};
 inline const Botan::OID id_sha384{2, 16, 840, 1, 101, 3, 4, 2, 2};
 inline const Botan::OID id_sha512{2, 16, 840, 1, 101, 3, 4, 2, 3};
+inline const Botan::OID id_sha224{2, 16, 840, 1, 101, 3, 4, 2, 4};
 
 // Signature and key transport algorithms (RFC 5754 section 3, RFC 8419, RFC 3560).
 inline const Botan::OID rsa_encryption{1, 2, 840, 113549, 1, 1, 1};
@@ -61,6 +62,10 @@ const Botan::OID& digest_oid(digest_algorithm digest);
 
 /// Returns Botan's name for the digest ("SHA-256", ...).
 std::string botan_hash_name(digest_algorithm digest);
+
+/// Returns Botan's name for a SHA-2 digest OID read from a message, or an
+/// empty string for any other digest.
+std::string sha2_hash_name(const Botan::OID& oid);
 
 /// Returns the AlgorithmIdentifier of a digest, with absent parameters as RFC 5754
 /// section 2 requires of producers.

@@ -21,7 +21,6 @@ namespace {
 
 using namespace encoding;
 
-const Botan::OID id_sha224{2, 16, 840, 1, 101, 3, 4, 2, 4};
 const Botan::OID sha224_with_rsa{1, 2, 840, 113549, 1, 1, 14};
 const Botan::OID sha256_with_rsa{1, 2, 840, 113549, 1, 1, 11};
 const Botan::OID sha384_with_rsa{1, 2, 840, 113549, 1, 1, 12};
@@ -42,19 +41,6 @@ signer_outcome fail(verify_status status, std::string detail) {
   return {status, std::move(detail)};
 }
 
-/// Returns Botan's name for a SHA-2 digest OID, or an empty string.
-std::string hash_name(const Botan::OID& oid) {
-  if (oid == id_sha224)
-    return "SHA-224";
-  if (oid == id_sha256)
-    return "SHA-256";
-  if (oid == id_sha384)
-    return "SHA-384";
-  if (oid == id_sha512)
-    return "SHA-512";
-  return "";
-}
-
 /// Botan's padding name and signature format for a signatureAlgorithm.
 struct verification_scheme {
   std::string padding;  // empty when the algorithm is not supported
@@ -65,7 +51,7 @@ struct verification_scheme {
 std::string hash_of_algorithm_identifier(const Botan::BER_Object& wrapper) {
   Botan::BER_Decoder inner(wrapper);
   const Botan::AlgorithmIdentifier algorithm = ber::algorithm_identifier(inner, "RSASSA-PSS-params");
-  return hash_name(algorithm.get_oid());
+  return sha2_hash_name(algorithm.get_oid());
 }
 
 /// RSASSA-PSS-params (RFC 4055 section 3.1): every field has a SHA-1 based
@@ -85,7 +71,7 @@ verification_scheme pss_scheme(const Botan::AlgorithmIdentifier& algorithm) {
     const Botan::AlgorithmIdentifier mgf = ber::algorithm_identifier(wrapper, "RSASSA-PSS-params.maskGenAlgorithm");
     Botan::BER_Decoder mgf_parameters(mgf.get_parameters());
     if (mgf.get_oid() == id_mgf1)
-      mgf_hash = hash_name(ber::algorithm_identifier(mgf_parameters, "MGF1 parameters").get_oid());
+      mgf_hash = sha2_hash_name(ber::algorithm_identifier(mgf_parameters, "MGF1 parameters").get_oid());
   }
   if (ber::next_is(fields, 2, ber::context_constructed)) {
     Botan::BER_Decoder wrapper(fields.get_next_object());  // saltLength [2]
@@ -263,7 +249,7 @@ signer_outcome verify_signer(const signer_info& signer, const signed_data& data,
                 "no certificate in the message matches the signer (" + signer.sid.to_string() + ")");
   signer_subject = certificate->subject_dn().to_string();
 
-  const std::string digest_hash = hash_name(signer.digest_algorithm.get_oid());
+  const std::string digest_hash = sha2_hash_name(signer.digest_algorithm.get_oid());
   if (digest_hash.empty())
     return fail(verify_status::unsupported_algorithm, "the digest algorithm " +
                                                           signer.digest_algorithm.get_oid().to_formatted_string() +
