@@ -16,9 +16,19 @@ ctest --test-dir "$build_dir" --output-on-failure --timeout 600 -j"$(nproc)" "$@
 # ROUTER_BUILD_FUZZ=ON; only the fuzz targets are built there. They run when
 # no ctest arguments are given or when an argument names the "fuzz" label
 # (`-L fuzz`). Set ROUTER_SKIP_FUZZ=1 to skip them.
+# With arguments, only an include filter (-L or --label-regex) naming fuzz
+# selects them; an exclude filter such as `-LE fuzz` does not.
 run_fuzz=1
-if (($# > 0)) && [[ "$*" != *fuzz* ]]; then
+if (($# > 0)); then
   run_fuzz=0
+  previous=""
+  for argument in "$@"; do
+    if [[ ( "$previous" == "-L" || "$previous" == "--label-regex" ) && "$argument" == *fuzz* ]] ||
+       [[ "$argument" == -Lfuzz* ]]; then
+      run_fuzz=1
+    fi
+    previous=$argument
+  done
 fi
 if [[ -n "${ROUTER_SKIP_FUZZ:-}" ]]; then
   run_fuzz=0

@@ -12,9 +12,11 @@
 #include <caf/send.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -62,7 +64,7 @@ struct service::impl {
   std::condition_variable idle;
   std::set<std::string> jobs_in_flight;
   std::atomic<uint64_t> next_job_number{1};
-  std::string id_prefix;  // "job-<start time>-", so ids differ between runs
+  std::string id_prefix;  // "job-<start time>-<4 random hex digits>-", so ids differ between runs
   bool stopped = false;
 
   /// Validates the job, assigns its id and registers it as in flight.
@@ -104,7 +106,11 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   state->context = context;
 
   const auto started = std::chrono::duration_cast<std::chrono::seconds>(options.clock().time_since_epoch()).count();
-  state->id_prefix = "job-" + std::to_string(started) + "-";
+  // The start time orders ids across runs; the random part tells apart routers started in the same second.
+  std::random_device entropy;
+  char random_part[8];
+  std::snprintf(random_part, sizeof random_part, "%04x", static_cast<unsigned>(entropy() & 0xffff));
+  state->id_prefix = "job-" + std::to_string(started) + "-" + random_part + "-";
 
   const std::string& listen = context->config->settings.metrics_listen();
   // Bound before any actor runs, so a busy port stops start() with nothing to tear down.

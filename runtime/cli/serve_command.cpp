@@ -50,6 +50,9 @@ constexpr size_t max_jobs_in_flight = 16;
 class job_folder {
  public:
   job_folder(fs::path dir, api::service& router) : dir_(std::move(dir)), router_(router) {
+    // A mistyped path must not become a new, silently empty job folder.
+    if (!fs::is_directory(dir_))
+      throw std::runtime_error("job folder " + dir_.string() + " does not exist or is not a folder; create it first");
     fs::create_directories(dir_ / "work");
     fs::create_directories(dir_ / "done");
     fs::create_directories(dir_ / "failed");

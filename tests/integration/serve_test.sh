@@ -97,6 +97,9 @@ if grep -q "metrics_listen" "$work/err.txt"; then pass; else fail "error names n
 expect_exit 4 "serve on a busy metrics port" -- timeout 20 "$router" serve --config "$config"
 expect_exit 2 "serve without --config" -- "$router" serve
 expect_exit 2 "serve with a bad --poll-ms" -- "$router" serve --config "$config" --poll-ms 5
+expect_exit 4 "serve with a missing job folder" -- timeout 20 "$router" serve \
+  --config "$work/demo/router.textproto" --jobs "$work/no-such-folder"
+if [[ -e "$work/no-such-folder" ]]; then fail "serve created a missing job folder"; else pass; fi
 
 # --- stop ---------------------------------------------------------------------
 kill -TERM "$daemon_pid"
