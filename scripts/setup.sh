@@ -17,7 +17,7 @@ packages=(
   # OpenSSL development files: the benchmark baseline only, never linked into the router
   libssl-dev
   # independent checkers and peers used by the tests
-  openssl gpgsm python3 python3-aiosmtpd swaks botan
+  openssl gpgsm gpg-agent python3 python3-aiosmtpd python3-cryptography swaks botan
 )
 
 missing=()

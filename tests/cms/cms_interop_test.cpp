@@ -234,7 +234,7 @@ TEST_F(cms_interop_test, Ed25519SignaturesVerify) {
     const bytes message =
         sign(mime_content, signer_of(*ed25519_signer_), options_for(digest_algorithm::sha512, detached), *rng_);
     write_file(dir_ / "signed.der", message);
-    const auto result = run_command("python3 " + shell_quote(checker) + " " + path("signed.der") + " " +
+    const auto result = run_command("/usr/bin/python3 " + shell_quote(checker) + " " + path("signed.der") + " " +
                                     path("content.bin") + " " + path("signer.pem"));
 
     EXPECT_EQ(result.exit_code, 0) << result.output;
@@ -257,7 +257,7 @@ TEST_F(cms_interop_test, Ed25519CheckerRejectsTampering) {
   tampered.front() ^= 0x20;
   write_file(dir_ / "content.bin", tampered);
 
-  const auto result = run_command("python3 " + shell_quote(checker) + " " + path("signed.der") + " " +
+  const auto result = run_command("/usr/bin/python3 " + shell_quote(checker) + " " + path("signed.der") + " " +
                                   path("content.bin") + " " + path("signer.pem"));
 
   EXPECT_NE(result.exit_code, 0);

@@ -352,7 +352,7 @@ class smime_matrix_test : public ::testing::Test {
     const std::string checker = source_path("tests/cms/check_ed25519_signed_data.py").string();
     write_file(dir_->path() / "ed25519.der", der);
     write_file(dir_->path() / "ed25519-content.bin", content);
-    return run_command("python3 " + shell_quote(checker) + " " + path("ed25519.der") + " " +
+    return run_command("/usr/bin/python3 " + shell_quote(checker) + " " + path("ed25519.der") + " " +
                        path("ed25519-content.bin") + " " + pki_path("device-ed25519.cert.pem"));
   }
 
@@ -548,7 +548,7 @@ TEST_F(smime_matrix_test, LongLineIsQuotedPrintable) {
   // Python's email package decodes the declared transfer encoding independently.
   write_file(dir_->path() / "content.eml", parts.content);
   std::filesystem::create_directory(dir_->path() / "parts");
-  const auto dumped = run_command("python3 " + shell_quote(source_path("tests/mime/dump_mime_parts.py").string()) +
+  const auto dumped = run_command("/usr/bin/python3 " + shell_quote(source_path("tests/mime/dump_mime_parts.py").string()) +
                                   " " + path("content.eml") + " " + path("parts"));
   ASSERT_EQ(dumped.exit_code, 0) << dumped.output;
   EXPECT_NE(dumped.output.find("defects 0"), std::string::npos) << dumped.output;

@@ -72,7 +72,7 @@ inline python_parse parse_with_python(const scratch_dir& dir, const std::string&
   write_file(message_path, message);
 
   const std::string script = source_path("tests/mime/dump_mime_parts.py").string();
-  const command_result result = run_command("python3 " + shell_quote(script) + " " +
+  const command_result result = run_command("/usr/bin/python3 " + shell_quote(script) + " " +
                                             shell_quote(message_path.string()) + " " +
                                             shell_quote(dir.path().string()));
   EXPECT_EQ(result.exit_code, 0) << result.output;

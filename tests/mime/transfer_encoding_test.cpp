@@ -36,7 +36,7 @@ std::string decode_quoted_printable_with_python(const std::string& encoded) {
              "import binascii, sys\n"
              "data = open(sys.argv[1], 'rb').read()\n"
              "open(sys.argv[2], 'wb').write(binascii.a2b_qp(data))\n");
-  const auto result = run_command("python3 " + shell_quote((dir / "decode.py").string()) + " " +
+  const auto result = run_command("/usr/bin/python3 " + shell_quote((dir / "decode.py").string()) + " " +
                                   shell_quote((dir / "encoded.txt").string()) + " " +
                                   shell_quote((dir / "decoded.bin").string()));
   EXPECT_EQ(result.exit_code, 0) << result.output;
