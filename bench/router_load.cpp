@@ -76,23 +76,8 @@ struct load_options {
   bool json = false;
 };
 
-/// A command-line problem, which main prints with the usage text.
-struct usage_error : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-
-double parse_number(const std::string& option, const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || value < 0)
-    throw usage_error("invalid " + option + " '" + text + "': expected a number of 0 or more");
-  return value;
-}
+using bench::parse_number;
+using bench::usage_error;
 
 size_t parse_count(const std::string& option, const std::string& text) {
   const double value = parse_number(option, text);

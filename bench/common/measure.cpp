@@ -92,6 +92,19 @@ double percentile(std::vector<double> samples, double p) {
   return samples[std::min(index, samples.size() - 1)];
 }
 
+double parse_number(const std::string& option, const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < 0)
+    throw usage_error("invalid " + option + " '" + text + "': expected a number of 0 or more");
+  return value;
+}
+
 size_t parse_size(const std::string& text) {
   size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ long child_peak_rss_kib();
 
 /// Returns the p-th percentile (0..100) by the nearest-rank method; 0 for no samples.
 double percentile(std::vector<double> samples, double p);
+
+/// A command-line problem, which a benchmark's main prints with its usage text.
+struct usage_error : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Parses the value of a numeric option: a number of 0 or more; throws
+/// usage_error naming the option otherwise.
+double parse_number(const std::string& option, const std::string& text);
 
 /// Parses a document size: bytes, or a number with a k (KiB) or m (MiB) suffix.
 /// Throws std::invalid_argument for anything else.

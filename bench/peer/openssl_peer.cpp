@@ -79,22 +79,8 @@ struct peer_options {
   bool json = false;
 };
 
-struct usage_error : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-
-double parse_number(const std::string& option, const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || value < 0)
-    throw usage_error("invalid " + option + " '" + text + "': expected a number of 0 or more");
-  return value;
-}
+using bench::parse_number;
+using bench::usage_error;
 
 peer_options parse_options(int argc, char** argv) {
   peer_options options;
