@@ -7,18 +7,8 @@ set -uo pipefail
 router=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-checks=0
-
-pass() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
-expect_exit() {  # expect_exit CODE DESCRIPTION -- COMMAND...
-  local expected=$1 description=$2
-  shift 3
-  "$@" >"$work/out.txt" 2>"$work/err.txt"
-  local actual=$?
-  if [[ $actual -eq $expected ]]; then pass; else fail "$description: exit $actual, expected $expected"; cat "$work/err.txt"; fi
-}
+# shellcheck source=check_lib.sh
+source "$(dirname "$0")/check_lib.sh"
 
 # --- demo -------------------------------------------------------------------
 demo="$work/demo"
@@ -208,5 +198,4 @@ expect_exit 0 "decrypt an openssl AuthEnvelopedData" -- "$router" decrypt "$work
   --key "$demo/pki/bob.key.pem" --cert "$demo/pki/bob.cert.pem" --out "$work/openssl-plain.txt"
 if grep -q 'made by openssl' "$work/openssl-plain.txt"; then pass; else fail "openssl GCM message decrypted wrongly"; fi
 
-echo "$((checks - failures)) passed, $failures failed"
-[[ $failures -eq 0 ]]
+report

@@ -16,18 +16,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-failures=0
-checks=0
-
-pass() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
-expect_exit() {  # expect_exit CODE DESCRIPTION -- COMMAND...
-  local expected=$1 description=$2
-  shift 3
-  "$@" >"$work/out.txt" 2>"$work/err.txt"
-  local actual=$?
-  if [[ $actual -eq $expected ]]; then pass; else fail "$description: exit $actual, expected $expected"; cat "$work/err.txt"; fi
-}
+# shellcheck source=check_lib.sh
+source "$(dirname "$0")/check_lib.sh"
 wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds
   local deadline=$((SECONDS + $1))
   shift
@@ -112,5 +102,4 @@ if grep -q 'serve: started' "$work/serve.err" && grep -q 'serve: stopped' "$work
   fail "serve logged no start or stop line"; cat "$work/serve.err"
 fi
 
-echo "$((checks - failures)) passed, $failures failed"
-[[ $failures -eq 0 ]]
+report
