@@ -104,7 +104,7 @@ uint64_t drain(const router_context& context, stats::actor_stats& counters, job_
     // Destinations that failed before delivery are counted by the actor that failed them.
     if (result.reason() == messages::DELIVERY_FAILED)
       counters.count_failure(messages::reason_code_Name(result.reason()));
-    // Count before replying, so a caller that reads the figures after the reply sees this message.
+    // Count before replying, so a caller that reads the figures after the reply finds this message counted.
     counters.count_handled(next->second.received);
     next->second.promise.deliver(std::move(result));
     queue.waiting.erase(next);

@@ -1,6 +1,6 @@
 // Notification actor: sends the certificate-failure notice of a forwarded or
 // routed job to its originator, or to the end receiver when the originator is
-// unknown, and tells the administrator once per device-certificate problem.
+// unknown, and notifies the administrator once per device-certificate problem.
 // Notices go through the delivery actor like any message.
 #include "actors/actors.hpp"
 
@@ -18,7 +18,7 @@ namespace {
 
 struct notifier_state {
   Botan::AutoSeeded_RNG rng;
-  std::set<std::string> notified_device_problems;  // causes the administrator has been told of
+  std::set<std::string> notified_device_problems;  // causes the administrator has already been notified of
 };
 
 /// Tells the administrator about a device-certificate problem once per cause.
@@ -31,7 +31,7 @@ caf::response_promise notify_administrator(caf::stateful_actor<notifier_state>* 
 
   const auto problem = compose::check_device_certificate(*context->config, context->clock());
   if (!problem || !self->state.notified_device_problems.insert(problem->cause).second) {
-    // Already told, or fixed meanwhile: nothing to send for this job.
+    // Already notified, or fixed meanwhile, so there is nothing to send for this job.
     result.set_outcome(messages::OUTCOME_UNSPECIFIED);
     handling.done();
     promise.deliver(std::move(result));

@@ -218,7 +218,7 @@ class source_behavior {
 
   /// Replies with the job's result and counts the job as handled.
   void reply(const pending_ptr& pending) {
-    // Count before replying, so a caller that reads the figures after the reply sees this job.
+    // Count before replying, so a caller that reads the figures after the reply finds this job counted.
     context_->stats->count_job(job_outcome(pending->result));
     end_handling(self_, counters_, pending->started);
     pending->promise.deliver(pending->result);

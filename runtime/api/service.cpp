@@ -106,7 +106,7 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   state->context = context;
 
   const auto started = std::chrono::duration_cast<std::chrono::seconds>(options.clock().time_since_epoch()).count();
-  // The start time orders ids across runs; the random part tells apart routers started in the same second.
+  // The start time orders ids across runs; the random part distinguishes routers started in the same second.
   std::random_device entropy;
   char random_part[8];
   std::snprintf(random_part, sizeof random_part, "%04x", static_cast<unsigned>(entropy() & 0xffff));

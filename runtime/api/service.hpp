@@ -36,8 +36,9 @@ struct service_options {
   /// Crypto workers; 0 takes the config's crypto_workers, then one per core.
   size_t crypto_workers = 0;
 
-  /// Period of the certificate health check that warns the administrator (at
-  /// most once per day); zero turns the timer off, leaving check_certificates().
+  /// Period of the certificate health check. The check warns the administrator
+  /// at most once per UTC day. Zero turns the timer off, so only
+  /// check_certificates() runs it.
   std::chrono::seconds health_check_interval{std::chrono::hours(24)};
 
   /// Attempts per delivery for temporary failures, with exponential back-off.

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   std::string level = take_option(args, "--log-level");
-  // A daemon logs its start, stop and every job unless told otherwise.
+  // A daemon logs its start, stop and every job unless --log-level sets another level.
   if (level.empty() && command == "serve")
     level = "info";
   if (!level.empty() && !router::log::set_level(level)) {

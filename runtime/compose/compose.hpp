@@ -35,8 +35,8 @@ messages::built_message build_certificate_notice(const config::loaded_config& co
                                                  const std::vector<messages::destination_result>& failed,
                                                  time_point now, Botan::RandomNumberGenerator& rng);
 
-/// A reason the device certificate cannot sign, with a key that tells one
-/// problem from another: the same key means the same problem.
+/// A reason the device certificate cannot sign, with a key that identifies the
+/// problem: the same key means the same problem.
 struct device_certificate_problem {
   std::string cause;   // e.g. "expired:<sha-256 fingerprint>" or "missing"
   std::string detail;  // readable, names the certificate and what to do

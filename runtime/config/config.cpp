@@ -187,7 +187,7 @@ std::vector<Botan::X509_CRL> load_crls(const std::string& path) {
     Botan::DataSource_Stream source(path, true);
     while (!source.end_of_data()) {
       crls.emplace_back(source);
-      // Skip the blank lines between PEM blocks so end_of_data() sees the end.
+      // Skip the blank lines between PEM blocks so end_of_data() reports the end.
       uint8_t next = 0;
       while (source.peek(&next, 1, 0) == 1 && (next == '\n' || next == '\r' || next == ' '))
         source.discard_next(1);
@@ -263,7 +263,7 @@ void validate_metrics_listen(const error_context& errors, const router_config& s
     errors.fail("", "metrics_listen", problem);
 }
 
-/// Returns "VALUE is not a known NAME" for an enum field that holds a bare
+/// Returns "VALUE is not a known NAME" for an enum field that contains a bare
 /// number outside the schema (proto3 text format accepts numbers for enums).
 std::string unknown_enum_value(int value, const std::string& type) {
   return std::to_string(value) + " is not a known " + type + "; use one of the names listed in config.proto";

@@ -18,7 +18,7 @@ namespace router::policy {
 
 using time_point = std::chrono::system_clock::time_point;
 
-/// What the policy needs to know of one destination certificate.
+/// Validity facts of one destination certificate, as the policy uses them.
 struct certificate_info {
   std::string file;        // path as resolved by the config loader
   time_point not_before;
