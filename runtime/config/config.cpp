@@ -1,5 +1,7 @@
 #include "runtime/config/config.hpp"
 
+#include "runtime/config/error_context.hpp"
+
 #include "runtime/certs/certs.hpp"
 #include "runtime/cms/cms.hpp"
 #include "runtime/common/error.hpp"
@@ -20,6 +22,8 @@ namespace router::config {
 
 namespace {
 
+using detail::error_context;
+
 /// Collects the first protobuf text-format parse error with its position.
 class parse_error_collector : public google::protobuf::io::ErrorCollector {
  public:
@@ -33,24 +37,6 @@ class parse_error_collector : public google::protobuf::io::ErrorCollector {
 
  private:
   std::string first_error_;
-};
-
-/// Builds error messages of the form "FILE: ENTRY: field 'F': PROBLEM".
-class error_context {
- public:
-  explicit error_context(std::filesystem::path file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& entry, const std::string& field, const std::string& problem) const {
-    std::string message = file_.string() + ": ";
-    if (!entry.empty())
-      message += entry + ": ";
-    if (!field.empty())
-      message += "field '" + field + "': ";
-    throw config_error(message + problem);
-  }
-
- private:
-  std::filesystem::path file_;
 };
 
 std::string resolve_path(const std::filesystem::path& base, const std::string& path) {
@@ -341,6 +327,18 @@ void validate_destination_algorithms(const error_context& errors, const loaded_c
   }
 }
 
+/// Makes the spool folder and TLS file paths of the reception settings absolute.
+void resolve_reception_paths(smtp_reception& reception, const std::filesystem::path& base) {
+  reception.set_spool_directory(resolve_path(base, reception.spool_directory()));
+  if (!reception.has_tls())
+    return;
+  tls_identity& tls = *reception.mutable_tls();
+  tls.set_certificate_file(resolve_path(base, tls.certificate_file()));
+  tls.set_private_key_file(resolve_path(base, tls.private_key_file()));
+  for (auto& chain_file : *tls.mutable_chain_files())
+    chain_file = resolve_path(base, chain_file);
+}
+
 /// Makes every file path in the settings absolute, relative to `base`.
 void resolve_paths(router_config& settings, const std::filesystem::path& base) {
   for (auto& entry : *settings.mutable_address_book())
@@ -356,6 +354,9 @@ void resolve_paths(router_config& settings, const std::filesystem::path& base) {
     anchor = resolve_path(base, anchor);
   for (auto& crl : *settings.mutable_crl_files())
     crl = resolve_path(base, crl);
+
+  if (settings.has_reception())
+    resolve_reception_paths(*settings.mutable_reception(), base);
 
   if (settings.delivery().has_outbox()) {
     auto& outbox = *settings.mutable_delivery()->mutable_outbox();
@@ -397,6 +398,7 @@ loaded_config load_config_text(const std::string& text, const std::filesystem::p
   validate_delivery(errors, loaded.settings);
   validate_algorithms(errors, loaded);
   validate_destination_algorithms(errors, loaded);
+  detail::validate_reception(errors, loaded);
   return loaded;
 }
 

@@ -14,6 +14,7 @@
 #include <botan/pk_keys.h>
 #include <botan/x509cert.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -42,6 +43,11 @@ struct loaded_config {
   std::map<std::string, Botan::X509_Certificate> destination_certificates;  // by entry id
   policy::certificate_index certificate_index;
 
+  // STARTTLS identity of the SMTP reception server; empty unless reception.tls is set.
+  std::optional<Botan::X509_Certificate> reception_tls_certificate;
+  std::shared_ptr<const Botan::Private_Key> reception_tls_key;
+  std::vector<Botan::X509_Certificate> reception_tls_chain;
+
   /// Returns the address-book entry with this id, or nullptr.
   const address_entry* find_entry(const std::string& id) const;
 };
@@ -58,6 +64,18 @@ std::string function_name(source_function function);
 /// Parses a function name as written in configs and on the command line
 /// ("FORWARDING" or "forwarding"); returns nullopt when unknown.
 std::optional<source_function> parse_function_name(const std::string& name);
+
+/// Defaults of the SMTP reception settings, used where a field is 0 or empty.
+constexpr uint64_t default_max_message_size = 10 * 1024 * 1024;  // octets
+constexpr uint32_t default_max_recipients = 100;
+constexpr uint32_t default_max_sessions = 16;
+constexpr uint32_t default_command_timeout_seconds = 300;
+constexpr uint32_t default_data_timeout_seconds = 180;
+constexpr const char* default_reception_host_name = "localhost";
+
+/// Returns a copy of the reception settings with every unset limit, timeout and
+/// the host name replaced by its default.
+smtp_reception reception_with_defaults(const smtp_reception& settings);
 
 /// Returns true for a plain addr-spec: one '@', a local part and a dotted domain,
 /// no spaces, no control characters.
