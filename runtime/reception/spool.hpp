@@ -1,0 +1,54 @@
+// The reception spool: received jobs kept on disk from the moment their
+// message is acknowledged with 250 until every destination is done.
+//
+// Layout: DIR/<job id>.job holds one serialized job_request. Files are written
+// under DIR/tmp, synced, renamed into DIR and the folder is synced, so a file
+// in DIR is always complete. A file that cannot be read back is moved to
+// DIR/failed, never deleted, for an operator to inspect.
+#pragma once
+
+#include "messages.pb.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace router::reception {
+
+class job_spool {
+ public:
+  /// Creates DIR, DIR/tmp and DIR/failed when missing; throws router_error
+  /// naming the folder when it cannot.
+  explicit job_spool(std::filesystem::path directory);
+
+  /// Writes every job durably, or none: on failure the files already written
+  /// are removed and router_error names the file and the cause.
+  void write_all(const std::vector<messages::job_request>& jobs) const;
+
+  /// Removes a job's file; returns false with `problem` set when it cannot.
+  bool remove(const std::string& job_id, std::string& problem) const;
+
+  /// Lists the job files in name order.
+  std::vector<std::filesystem::path> list() const;
+
+  /// Reads a job file; returns nothing with `problem` set when the file cannot
+  /// be read or does not hold a complete job whose id matches its name.
+  std::optional<messages::job_request> read(const std::filesystem::path& file, std::string& problem) const;
+
+  /// Moves a file into DIR/failed; returns the new path, or "" with `problem` set.
+  std::filesystem::path move_aside(const std::filesystem::path& file, std::string& problem) const;
+
+  /// Removes files left in DIR/tmp by a write that never completed; returns their names.
+  std::vector<std::string> remove_incomplete() const;
+
+  /// Returns the path of a job's file.
+  std::filesystem::path file_for(const std::string& job_id) const;
+
+  const std::filesystem::path& directory() const { return directory_; }
+
+ private:
+  std::filesystem::path directory_;
+};
+
+} // namespace router::reception
