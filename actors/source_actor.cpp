@@ -235,6 +235,7 @@ class source_behavior {
     *request.mutable_job() = pending->job;
     request.mutable_job()->clear_attachments();
     request.mutable_job()->clear_body_text();
+    request.mutable_job()->clear_received_message();
     for (auto& result : failed)
       *request.add_failed() = std::move(result);
     self_->request(notifier_, caf::infinite, std::move(request))

@@ -73,6 +73,10 @@ struct service::impl {
       throw invalid_job("job names no source function; set function, e.g. STANDARD_ADDRESS");
     if (job.destinations_size() == 0)
       throw invalid_job("job " + job.job_id() + " names no destination; add at least one");
+    if (!job.received_message().empty() && (!job.body_text().empty() || job.attachments_size() > 0))
+      throw invalid_job("job " + job.job_id() +
+                        " sets received_message together with body_text or attachments; a routed message is "
+                        "sent unchanged, so set only received_message");
 
     const std::lock_guard<std::mutex> lock(mutex);
     if (stopped)

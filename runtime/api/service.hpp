@@ -59,7 +59,8 @@ class service {
 
   /// Submits a job and waits for the result of every destination. Assigns a job
   /// id when the job has none. Throws invalid_job for a job that names no
-  /// function or no destination, or a job id already in use.
+  /// function or no destination, sets received_message together with
+  /// body_text or attachments, or has a job id already in use.
   messages::job_result submit(messages::job_request job);
 
   /// Submits a job; `done` runs on a router thread once every destination is done.

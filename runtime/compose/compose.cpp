@@ -7,6 +7,7 @@
 #include "runtime/cms/cms.hpp"
 #include "runtime/common/error.hpp"
 #include "runtime/mime/mime.hpp"
+#include "runtime/mime/received_message.hpp"
 
 #include <botan/hex.h>
 
@@ -201,6 +202,22 @@ std::vector<mime::attachment> attachments_of(const messages::job_request& job) {
   return attachments;
 }
 
+/// Returns the entity to sign or encrypt: the received message's content entity
+/// byte for byte when the job routes one, else a document built from the text
+/// and attachments.
+std::string document_entity(const messages::job_request& job, Botan::RandomNumberGenerator& rng) {
+  if (job.received_message().empty())
+    return mime::build_document_entity(job.body_text(), attachments_of(job), "=_mixed_" + random_hex(rng, 12));
+
+  // A signature inside the received content covers these exact bytes, so
+  // nothing in them is re-encoded, refolded or canonicalized.
+  const size_t lone_break = mime::find_lone_line_break(job.received_message());
+  if (lone_break != std::string::npos)
+    throw router_error("the received message has a lone CR or LF at octet " + std::to_string(lone_break) +
+                       ", so it cannot be sent on unchanged");
+  return mime::received_content_entity(job.received_message());
+}
+
 mime::message_headers headers_for(const config::loaded_config& config, const std::string& to,
                                   const std::string& subject, const std::string& job_id, time_point now,
                                   Botan::RandomNumberGenerator& rng) {
@@ -261,8 +278,7 @@ built_message build_for_destination(const config::loaded_config& config, const m
   }
 
   try {
-    std::string entity =
-        mime::build_document_entity(job.body_text(), attachments_of(job), "=_mixed_" + random_hex(rng, 12));
+    std::string entity = document_entity(job, rng);
     std::string algorithms;
     if (plan.sign())
       entity = sign_entity(config, entity, now, rng, algorithms);
