@@ -55,7 +55,8 @@ struct header_value {
 };
 
 /// Splits "value; name=value; name="quoted value"" without failing on bad
-/// syntax: a piece without "=" is skipped and quotes are removed.
+/// syntax: a piece without "=" is skipped, an unquoted value ends at white
+/// space or a comment, and a quoted one at its closing quote or the end.
 header_value split_leniently(std::string_view text) {
   std::vector<std::string> pieces(1);
   bool quoted = false;
@@ -76,7 +77,10 @@ header_value split_leniently(std::string_view text) {
     if (equals == std::string::npos)
       continue;
     std::string parameter = trim(pieces[i].substr(equals + 1));
-    parameter.erase(std::remove(parameter.begin(), parameter.end(), '"'), parameter.end());
+    if (!parameter.empty() && parameter.front() == '"')
+      parameter = parameter.substr(1, parameter.find('"', 1) - 1);
+    else
+      parameter = parameter.substr(0, parameter.find_first_of(" \t("));
     value.parameters.emplace_back(to_lower(trim(pieces[i].substr(0, equals))), parameter);
   }
   return value;
