@@ -1,0 +1,349 @@
+// The reception handler with a fake submit function: recipients by route,
+// encrypted mail rejected, one job per route, jobs spooled before the 250
+// reply and removed when their result arrives, and recovery after a crash.
+#include "runtime/reception/routing_handler.hpp"
+
+#include "runtime/common/error.hpp"
+#include "tests/common/test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+namespace router::testing {
+namespace {
+
+using reception::routing_handler;
+
+const std::string plain_message =
+    "From: Sender Name <sender@example.org>\r\n"
+    "To: box@device.example.com\r\n"
+    "Subject: =?utf-8?q?Scan_f=C3=BCr?= you\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "Page one.\r\n";
+
+/// A submitted job and the callback that finishes it.
+struct submitted_job {
+  messages::job_request job;
+  routing_handler::result_callback done;
+};
+
+class routing_handler_test : public ::testing::Test {
+ protected:
+  routing_handler_test() {
+    settings_.set_listen("127.0.0.1:0");
+    settings_.set_spool_directory((dir_.path() / "spool").string());
+    add_route("Box@Device.Example.com", config::PERSONAL_BOX, {"alice"});
+    add_route("fwd@device.example.com", config::FORWARDING, {"bob", "someone@elsewhere.example"});
+    add_route("rcv@device.example.com", config::SMTP_RECEPTION, {"dave"});
+  }
+
+  void add_route(const std::string& address, config::source_function function,
+                 const std::vector<std::string>& destinations) {
+    config::reception_route& route = *settings_.add_routes();
+    route.set_address(address);
+    route.set_function(function);
+    for (const auto& destination : destinations)
+      route.add_destinations(destination);
+  }
+
+  /// Returns a handler whose submits land in `submitted`.
+  std::unique_ptr<routing_handler> make_handler(std::vector<submitted_job>& submitted) {
+    return std::make_unique<routing_handler>(settings_, stats_, [&submitted](messages::job_request job,
+                                                                             routing_handler::result_callback done) {
+      submitted.push_back({std::move(job), std::move(done)});
+    });
+  }
+
+  static smtp::received_envelope envelope(std::vector<std::string> recipients,
+                                          const std::string& mail_from = "sender@example.org") {
+    smtp::received_envelope result;
+    result.session_id = "r-000001";
+    result.peer = "127.0.0.1:40000";
+    result.helo = "client.example.org";
+    result.mail_from = mail_from;
+    result.recipients = std::move(recipients);
+    return result;
+  }
+
+  std::vector<std::filesystem::path> spool_files() const {
+    std::vector<std::filesystem::path> files;
+    for (const auto& item : std::filesystem::directory_iterator(dir_.path() / "spool")) {
+      if (item.is_regular_file())
+        files.push_back(item.path());
+    }
+    return files;
+  }
+
+  uint64_t failures(const std::string& reason) const {
+    const auto snapshot = stats_->take_snapshot();
+    const auto actor = snapshot.actors.find(reception::stats_name);
+    if (actor == snapshot.actors.end())
+      return 0;
+    const auto found = actor->second.failures_by_reason.find(reason);
+    return found == actor->second.failures_by_reason.end() ? 0 : found->second;
+  }
+
+  scratch_dir dir_;
+  config::smtp_reception settings_;
+  std::shared_ptr<stats::registry> stats_ = std::make_shared<stats::registry>();
+};
+
+TEST_F(routing_handler_test, KnownRecipientIsAccepted) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+
+  const smtp::reply reply = handler->check_recipient(envelope({}), "box@device.example.COM");
+
+  EXPECT_EQ(reply.code, 250);
+  EXPECT_EQ(reply.status, "2.1.5");
+}
+
+TEST_F(routing_handler_test, UnknownRecipientIsRejected) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+
+  const smtp::reply reply = handler->check_recipient(envelope({}), "nobody@device.example.com");
+
+  EXPECT_EQ(reply.code, 550);
+  EXPECT_EQ(reply.status, "5.1.1");
+  EXPECT_NE(reply.text.find("<nobody@device.example.com>"), std::string::npos) << reply.text;
+  EXPECT_EQ(failures("UNKNOWN_RECIPIENT"), 1u);
+}
+
+TEST_F(routing_handler_test, EncryptedMessageIsRejected) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  const std::string encrypted =
+      "From: sender@example.org\r\n"
+      "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAx\r\n";
+
+  const smtp::reply reply = handler->accept_message(envelope({"box@device.example.com"}), encrypted);
+
+  EXPECT_EQ(reply.code, 554);
+  EXPECT_EQ(reply.status, "5.7.1");
+  EXPECT_NE(reply.text.find("cannot receive S/MIME-encrypted mail"), std::string::npos) << reply.text;
+  EXPECT_TRUE(submitted.empty());
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_EQ(failures("ENCRYPTED_MAIL_REFUSED"), 1u);
+}
+
+TEST_F(routing_handler_test, LoneLineBreakIsRejected) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+
+  const smtp::reply reply =
+      handler->accept_message(envelope({"box@device.example.com"}), "Subject: x\r\n\r\nbare\nline\r\n");
+
+  EXPECT_EQ(reply.code, 554);
+  EXPECT_EQ(reply.status, "5.6.0");
+  EXPECT_TRUE(submitted.empty());
+  EXPECT_TRUE(spool_files().empty());
+}
+
+TEST_F(routing_handler_test, RecipientsAreGroupedByRoute) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+
+  const smtp::reply reply = handler->accept_message(
+      envelope({"box@device.example.com", "FWD@device.example.com", "Box@device.example.com",
+                "rcv@device.example.com"}),
+      plain_message);
+
+  ASSERT_EQ(reply.code, 250) << reply.text;
+  EXPECT_EQ(reply.status, "2.0.0");
+  ASSERT_EQ(submitted.size(), 3u);
+  for (const auto& entry : submitted)
+    EXPECT_NE(reply.text.find(entry.job.job_id()), std::string::npos) << reply.text;
+
+  const messages::job_request& box = submitted[0].job;
+  EXPECT_EQ(box.function(), config::PERSONAL_BOX);
+  EXPECT_EQ(box.end_receiver(), "box@device.example.com");
+  ASSERT_EQ(box.destinations_size(), 1);
+  EXPECT_EQ(box.destinations(0).id(), "alice");
+
+  const messages::job_request& forwarding = submitted[1].job;
+  EXPECT_EQ(forwarding.function(), config::FORWARDING);
+  EXPECT_EQ(forwarding.end_receiver(), "");
+  ASSERT_EQ(forwarding.destinations_size(), 2);
+  EXPECT_EQ(forwarding.destinations(0).id(), "bob");
+  EXPECT_EQ(forwarding.destinations(1).address(), "someone@elsewhere.example");
+  EXPECT_EQ(forwarding.destinations(1).id(), "");
+
+  EXPECT_EQ(submitted[2].job.function(), config::SMTP_RECEPTION);
+  for (const auto& entry : submitted) {
+    EXPECT_EQ(entry.job.originator(), "sender@example.org");
+    EXPECT_EQ(entry.job.subject(), "Scan f\xC3\xBCr you");
+    EXPECT_EQ(entry.job.received_message(), plain_message);
+    EXPECT_TRUE(entry.job.body_text().empty());
+  }
+}
+
+TEST_F(routing_handler_test, OriginatorFallsBackToFromField) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+
+  handler->accept_message(envelope({"fwd@device.example.com"}, ""), plain_message);
+
+  ASSERT_EQ(submitted.size(), 1u);
+  EXPECT_EQ(submitted[0].job.originator(), "sender@example.org");
+}
+
+TEST_F(routing_handler_test, JobIsSpooledBeforeSubmit) {
+  std::vector<messages::job_request> found_in_spool;
+  routing_handler handler(settings_, stats_, [&](messages::job_request job, routing_handler::result_callback) {
+    const std::string data = read_file(dir_.path() / "spool" / (job.job_id() + ".job"));
+    messages::job_request stored;
+    ASSERT_TRUE(stored.ParseFromString(data));
+    found_in_spool.push_back(stored);
+  });
+
+  const smtp::reply reply = handler.accept_message(envelope({"fwd@device.example.com"}), plain_message);
+
+  ASSERT_EQ(reply.code, 250) << reply.text;
+  ASSERT_EQ(found_in_spool.size(), 1u);
+  EXPECT_EQ(found_in_spool[0].received_message(), plain_message);
+  EXPECT_EQ(found_in_spool[0].function(), config::FORWARDING);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "spool" / "tmp"));
+}
+
+TEST_F(routing_handler_test, ResultRemovesSpoolFile) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  handler->accept_message(envelope({"box@device.example.com", "fwd@device.example.com"}), plain_message);
+  ASSERT_EQ(submitted.size(), 2u);
+  ASSERT_EQ(spool_files().size(), 2u);
+
+  messages::job_result result;
+  result.set_job_id(submitted[0].job.job_id());
+  submitted[0].done(result);
+
+  const auto remaining = spool_files();
+  ASSERT_EQ(remaining.size(), 1u);
+  EXPECT_EQ(remaining[0].stem().string(), submitted[1].job.job_id());
+}
+
+TEST_F(routing_handler_test, SpoolFailureReturnsTemporaryError) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  // A file where the staging folder should be makes every spool write fail.
+  std::filesystem::remove(dir_.path() / "spool" / "tmp");
+  write_file(dir_.path() / "spool" / "tmp", "not a folder");
+
+  const smtp::reply reply =
+      handler->accept_message(envelope({"box@device.example.com", "fwd@device.example.com"}), plain_message);
+
+  EXPECT_EQ(reply.code, 451);
+  EXPECT_EQ(reply.status, "4.3.0");
+  EXPECT_TRUE(submitted.empty());
+  EXPECT_EQ(spool_files().size(), 1u) << "only the file that replaced the staging folder";
+  EXPECT_EQ(failures("SPOOL_FAILED"), 1u);
+}
+
+TEST_F(routing_handler_test, PartlyWrittenSpoolIsRemoved) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+  ASSERT_EQ(submitted.size(), 1u);
+  submitted[0].done(messages::job_result{});
+
+  // Job ids count up, so the next message makes jobs ...002 and ...003. A
+  // folder in the way of the second file fails its rename after the first.
+  const std::string first_id = submitted[0].job.job_id();
+  const std::string prefix = first_id.substr(0, first_id.size() - 6);
+  const auto blocker = dir_.path() / "spool" / (prefix + "000003.job");
+  std::filesystem::create_directories(blocker);
+  write_file(blocker / "keep", "x");
+
+  const smtp::reply reply =
+      handler->accept_message(envelope({"box@device.example.com", "fwd@device.example.com"}), plain_message);
+
+  EXPECT_EQ(reply.code, 451) << reply.text;
+  EXPECT_EQ(submitted.size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "spool" / (prefix + "000002.job")));
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "spool" / "tmp"));
+}
+
+TEST_F(routing_handler_test, SpoolSurvivesCrashAndRecoversOnce) {
+  std::vector<submitted_job> before_crash;
+  auto handler = make_handler(before_crash);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+  ASSERT_EQ(before_crash.size(), 1u);
+  const messages::job_request accepted = before_crash[0].job;
+
+  // The crash: the handler goes away before any result arrives.
+  handler.reset();
+  before_crash.clear();
+
+  std::vector<submitted_job> after_restart;
+  auto restarted = make_handler(after_restart);
+  EXPECT_EQ(restarted->recover(), 1u);
+  EXPECT_EQ(restarted->recover(), 0u) << "a job in flight is not submitted twice";
+
+  ASSERT_EQ(after_restart.size(), 1u);
+  EXPECT_EQ(after_restart[0].job.SerializeAsString(), accepted.SerializeAsString());
+
+  after_restart[0].done(messages::job_result{});
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_EQ(restarted->recover(), 0u);
+  EXPECT_EQ(after_restart.size(), 1u);
+}
+
+TEST_F(routing_handler_test, CorruptSpoolFileIsMovedAside) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  const auto spool = dir_.path() / "spool";
+  write_file(spool / "rcv-garbage.job", "\xff\xff\xff not protobuf");
+  messages::job_request renamed;
+  renamed.set_job_id("rcv-other");
+  renamed.set_function(config::FORWARDING);
+  renamed.add_destinations()->set_id("bob");
+  renamed.set_received_message(plain_message);
+  write_file(spool / "rcv-renamed.job", renamed.SerializeAsString());
+  write_file(spool / "tmp" / "rcv-half.job", "half written");
+
+  EXPECT_EQ(handler->recover(), 0u);
+
+  EXPECT_TRUE(submitted.empty());
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_EQ(read_file(spool / "failed" / "rcv-garbage.job"), "\xff\xff\xff not protobuf");
+  EXPECT_EQ(read_file(spool / "failed" / "rcv-renamed.job"), renamed.SerializeAsString());
+  EXPECT_TRUE(std::filesystem::is_empty(spool / "tmp")) << "an unacknowledged half-written file is removed";
+  EXPECT_EQ(failures("SPOOL_FILE_UNREADABLE"), 2u);
+}
+
+TEST_F(routing_handler_test, FailedSubmitKeepsSpoolFile) {
+  routing_handler handler(settings_, stats_, [](messages::job_request, routing_handler::result_callback) {
+    throw std::invalid_argument("the router is stopped");
+  });
+
+  const smtp::reply reply = handler.accept_message(envelope({"fwd@device.example.com"}), plain_message);
+
+  EXPECT_EQ(reply.code, 250) << "the message is durable, so it is accepted";
+  EXPECT_EQ(spool_files().size(), 1u);
+  EXPECT_EQ(failures("SUBMIT_FAILED"), 1u);
+
+  std::vector<submitted_job> after_restart;
+  EXPECT_EQ(make_handler(after_restart)->recover(), 1u);
+  EXPECT_EQ(after_restart.size(), 1u);
+}
+
+TEST_F(routing_handler_test, UnwritableSpoolFolderFailsConstruction) {
+  write_file(dir_.path() / "blocked", "a file, not a folder");
+  settings_.set_spool_directory((dir_.path() / "blocked" / "spool").string());
+  std::vector<submitted_job> submitted;
+
+  try {
+    make_handler(submitted);
+    FAIL() << "the handler was made on an unusable spool folder";
+  } catch (const router_error& e) {
+    EXPECT_NE(std::string(e.what()).find("blocked"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("reception.spool_directory"), std::string::npos) << e.what();
+  }
+}
+
+} // namespace
+} // namespace router::testing
