@@ -546,6 +546,43 @@ TEST_F(service_test, InvalidJobsAreRejectedAtSubmit) {
   EXPECT_THROW(router->submit(no_function), api::invalid_job);
 }
 
+TEST_F(service_test, ReceivedMessageWithDocumentIsInvalid) {
+  auto router = start(test_config_text());
+  const std::string received = "From: a@example.org\r\nSubject: x\r\n\r\nbody\r\n";
+
+  messages::job_request with_text = job(config::SMTP_RECEPTION, {"dave"});
+  with_text.clear_attachments();
+  with_text.set_received_message(received);
+  EXPECT_THROW(router->submit(with_text), api::invalid_job);
+
+  messages::job_request with_attachment = job(config::SMTP_RECEPTION, {"dave"});
+  with_attachment.clear_body_text();
+  with_attachment.set_received_message(received);
+  EXPECT_THROW(router->submit(with_attachment), api::invalid_job);
+}
+
+TEST_F(service_test, ReceivedMessageIsRoutedUnchanged) {
+  auto router = start(test_config_text());
+  const std::string received = "From: a@example.org\r\nSubject: x\r\nContent-Type: text/plain;\r\n"
+                               "  charset=utf-8\r\n\r\nRouted body.\r\n";
+  messages::job_request routed;
+  routed.set_function(config::FORWARDING);
+  routed.set_originator("a@example.org");
+  routed.add_destinations()->set_id("dave");
+  routed.set_received_message(received);
+
+  const auto result = router->submit(routed);
+
+  ASSERT_EQ(result.destinations_size(), 1);
+  // FORWARDING signs, and dave has no certificate to encrypt for.
+  EXPECT_EQ(result.destinations(0).outcome(), messages::SENT_SIGNED);
+  const std::string sent = read_file(result.destinations(0).outbox_file());
+  EXPECT_NE(sent.find("Content-Type: text/plain;\r\n  charset=utf-8\r\n\r\nRouted body.\r\n"), std::string::npos)
+      << sent;
+  const auto check = verify_signed(result.destinations(0).outbox_file());
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
 TEST_F(service_test, UnknownDestinationIsRejected) {
   auto router = start(test_config_text());
   const auto result = router->submit(job(config::STORE, {"nobody", "alice"}));
