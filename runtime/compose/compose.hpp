@@ -21,10 +21,10 @@ namespace router::compose {
 using time_point = std::chrono::system_clock::time_point;
 
 /// Builds the S/MIME message for one planned destination of a job. A job with
-/// received_message sends that message's content entity (its Content-* fields
-/// with their folding, and its body) unchanged in place of a built document,
-/// under new From, To, Subject, Date, Message-ID and MIME-Version fields; the
-/// plan's signature and encryption wrap it as they wrap any document.
+/// received_message sends that message's content entity unchanged in place of
+/// a built document: its Content-* fields with their folding, and its body.
+/// New From, To, Subject, Date, Message-ID and MIME-Version fields go above it,
+/// and the plan's signature and encryption wrap it as they wrap any document.
 messages::built_message build_for_destination(const config::loaded_config& config,
                                               const messages::job_request& job,
                                               const messages::destination_plan& plan, time_point now,

@@ -2,8 +2,8 @@
 // header fields exactly as they arrived, its body, and the content entity that
 // the router sends on in place of a document it built itself.
 //
-// The split is lenient, because received mail is outside input: it never
-// throws. The header block ends at the first empty line; a line that is
+// The split is lenient, because received mail is outside input, so malformed
+// input does not throw. The header block ends at the first empty line; a line that is
 // neither a header field nor the continuation of one also ends it and starts
 // the body (so a message without an empty line still has a body). Lines may
 // end in CR LF or a bare LF; the raw text keeps whatever was there.
@@ -32,7 +32,7 @@ struct received_parts {
   std::string field(std::string_view name) const;
 };
 
-/// Splits a received message; never throws.
+/// Splits a received message. Malformed input does not throw.
 received_parts split_received_message(std::string_view message);
 
 /// Returns true for the MIME content fields, whose names start with "Content-"

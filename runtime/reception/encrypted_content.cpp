@@ -55,8 +55,8 @@ struct header_value {
 };
 
 /// Splits "value; name=value; name="quoted value"" without failing on bad
-/// syntax: a piece without "=" is skipped, an unquoted value ends at white
-/// space or a comment, and a quoted one at its closing quote or the end.
+/// syntax. A piece without "=" is skipped. An unquoted value ends at white
+/// space or a comment, and a quoted one at its closing quote or at the end.
 header_value split_leniently(std::string_view text) {
   std::vector<std::string> pieces(1);
   bool quoted = false;

@@ -9,7 +9,7 @@
 // (1.2.840.113549.1.7.3) and id-ct-authEnvelopedData (1.2.840.113549.1.9.16.1.23)
 // are encrypted. Signed data, certs-only and compressed data are not.
 //
-// Malformed input never throws. A message whose header or body cannot be read
+// Malformed input does not throw. A message whose header or body cannot be read
 // is routed as ordinary content unless its smime-type says it is encrypted,
 // because nothing shows it is. An encrypted part inside a multipart (an
 // attached .p7m file) does not make the message encrypted.
@@ -26,7 +26,8 @@ struct encryption_check {
   std::string reason;  // e.g. "application/pkcs7-mime; smime-type=enveloped-data"; empty when not encrypted
 };
 
-/// Checks whether a received message's content is S/MIME-encrypted; never throws.
+/// Checks whether a received message's content is S/MIME-encrypted. Malformed
+/// input does not throw.
 encryption_check check_encrypted_content(std::string_view message);
 
 } // namespace router::reception

@@ -11,11 +11,11 @@ namespace router::reception {
 /// encoded-words in UTF-8, US-ASCII or ISO-8859-1 are decoded, bytes that are
 /// not UTF-8 become '?', and control characters become spaces.
 /// NOTE: encoded-words in other charsets (ISO-2022-JP, Shift_JIS, ...) stay as
-/// they are, so the receiver sees them literally.
+/// they are, so they reach the receiver as literal text.
 std::string readable_subject(std::string_view unfolded);
 
 /// Returns the addr-spec of a From field value ("Name <user@example.com>" or
-/// "user@example.com"), or "" when it holds no valid address.
+/// "user@example.com"), or "" when it contains no valid address.
 std::string from_address(std::string_view value);
 
 } // namespace router::reception

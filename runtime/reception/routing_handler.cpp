@@ -71,7 +71,7 @@ routing_handler::routing_handler(const config::smtp_reception& settings, std::sh
     routes_.emplace(to_lower(route.address()), route);
 
   const auto started = std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
-  // The start time orders ids across runs; the random part tells apart handlers started in the same second.
+  // The start time orders ids across runs; the random part distinguishes handlers started in the same second.
   std::random_device entropy;
   char random_part[8];
   std::snprintf(random_part, sizeof random_part, "%04x", static_cast<unsigned>(entropy() & 0xffff));

@@ -7,9 +7,9 @@
 // counted and logged, and nothing is routed or spooled. Any other message
 // becomes one job per route among its recipients, with the message bytes as
 // the job's received_message. Every job is written to the spool before the
-// message is acknowledged with 250, then handed to the submit function; its
-// spool file is removed when the job's result arrives. recover() submits the
-// jobs a previous run left in the spool.
+// message is acknowledged with 250. Then it goes to the submit function, and
+// its spool file is removed when the job's result arrives. recover() submits
+// the jobs a previous run left in the spool.
 //
 // Limits: a message with recipients on several routes is stored once per
 // route. A job whose submission throws stays in the spool until the next

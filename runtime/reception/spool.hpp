@@ -1,7 +1,7 @@
 // The reception spool: received jobs kept on disk from the moment their
 // message is acknowledged with 250 until every destination is done.
 //
-// Layout: DIR/<job id>.job holds one serialized job_request. Files are written
+// Layout: DIR/<job id>.job contains one serialized job_request. Files are written
 // under DIR/tmp, synced, renamed into DIR and the folder is synced, so a file
 // in DIR is always complete. A file that cannot be read back is moved to
 // DIR/failed, never deleted, for an operator to inspect.
@@ -32,8 +32,8 @@ class job_spool {
   /// Lists the job files in name order.
   std::vector<std::filesystem::path> list() const;
 
-  /// Reads a job file; returns nothing with `problem` set when the file cannot
-  /// be read or does not hold a complete job whose id matches its name.
+  /// Reads a job file. Returns nothing, with `problem` set, when the file cannot
+  /// be read or is not a complete job whose id matches the file name.
   std::optional<messages::job_request> read(const std::filesystem::path& file, std::string& problem) const;
 
   /// Moves a file into DIR/failed; returns the new path, or "" with `problem` set.

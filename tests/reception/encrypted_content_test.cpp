@@ -1,7 +1,7 @@
 // The encrypted-mail check against messages made by `openssl cms` and by our
-// own CMS encoder: enveloped and authEnveloped data are found with and without
-// smime-type, under the x- type, in any parameter case, in base64 and binary
-// bodies; signed data and certs-only pass; malformed input never throws.
+// own CMS encoder. Enveloped and authEnveloped data are found with and without
+// smime-type, under the x- type, in any parameter case, and in base64 and
+// binary bodies. Signed data and certs-only pass. Malformed input does not throw.
 #include "runtime/reception/encrypted_content.hpp"
 
 #include "runtime/certs/certs.hpp"
@@ -180,9 +180,9 @@ TEST_F(encrypted_content_test, OpensslSignedMessagesPass) {
 
 TEST_F(encrypted_content_test, CertsOnlyPasses) {
   const auto out = dir_->path() / "certs.p7c";
-  const auto made = run_command("openssl crl2pkcs7 -nocrl -certfile " + pki("alice.cert.pem") + " -outform DER -out " +
+  const auto exported = run_command("openssl crl2pkcs7 -nocrl -certfile " + pki("alice.cert.pem") + " -outform DER -out " +
                                 shell_quote(out.string()));
-  ASSERT_EQ(made.exit_code, 0) << made.output;
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
   const std::string der = read_file(out);
   const std::string entity =
       mime::build_pkcs7_mime_entity(std::vector<uint8_t>(der.begin(), der.end()), "certs-only");
@@ -220,7 +220,7 @@ TEST_F(encrypted_content_test, EncryptedAttachmentInsideMultipartPasses) {
 }
 
 TEST_F(encrypted_content_test, PlainMessagesPass) {
-  for (const std::string message :
+  for (const std::string& message :
        {outer_header + "\r\nHello.\r\n", outer_header + "Content-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n",
         std::string("Hello without any header\r\n"), std::string()}) {
     SCOPED_TRACE(message);

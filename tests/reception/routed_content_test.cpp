@@ -37,11 +37,11 @@ class routed_content_test : public ::testing::Test {
     write_file(dir_->path() / "content.txt",
                "Content-Type: text/plain; charset=utf-8\r\n\r\nScanned page from alice.\r\nSecond line.\r\n");
     const auto signed_file = dir_->path() / "signed.eml";
-    const auto made = run_command(
+    const auto signing = run_command(
         "openssl cms -sign -in " + shell_quote((dir_->path() / "content.txt").string()) + " -signer " +
         pki("alice.cert.pem") + " -inkey " + pki("alice.key.pem") + " -certfile " + pki("intermediate.pem") +
         " -out " + shell_quote(signed_file.string()));
-    ASSERT_EQ(made.exit_code, 0) << made.output;
+    ASSERT_EQ(signing.exit_code, 0) << signing.output;
     received_ = new std::string("Received: from client.example.org\r\nFrom: Alice <alice@example.com>\r\n"
                                 "To: box@device.example.com\r\nSubject: Scan\r\n" +
                                 crlf(read_file(signed_file)));
