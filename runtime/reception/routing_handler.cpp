@@ -106,7 +106,8 @@ smtp::reply routing_handler::accept_message(const smtp::received_envelope& envel
   if (encryption.encrypted) {
     stats_->count_failure(stats_name, "ENCRYPTED_MAIL_REFUSED");
     logger->warn("session {} from {}: rejected an S/MIME-encrypted message from <{}> ({}); nothing was routed",
-                 envelope.session_id, envelope.peer, smtp::printable(envelope.mail_from), encryption.reason);
+                 envelope.session_id, envelope.peer, smtp::printable(envelope.mail_from),
+                 smtp::printable(encryption.reason));
     return {554, "5.7.1",
             "This device cannot receive S/MIME-encrypted mail; send the message unencrypted (signed is fine)"};
   }
