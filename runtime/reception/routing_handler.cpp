@@ -33,7 +33,7 @@ std::string to_lower(std::string text) {
   return text;
 }
 
-/// Returns "sent 2 of 3 destinations" style text for a job result.
+/// Returns text such as "sent to 2 of 3 destinations" for a job result.
 std::string summarize(const messages::job_result& result) {
   int sent = 0;
   for (const auto& destination : result.destinations()) {
