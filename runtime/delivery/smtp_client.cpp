@@ -218,7 +218,7 @@ void smtp_client::hello() {
   }
 
   // A relay that does not know EHLO offers no extensions.
-  log_event(spdlog::level::info, "EHLO refused (" + ehlo.text + "); trying HELO");
+  log_event(spdlog::level::info, "EHLO rejected (" + ehlo.text + "); trying HELO");
   expect(command("HELO " + settings_.helo_name, "HELO"), 250, "HELO");
   session_->extensions = ehlo_extensions{};
 }
@@ -358,7 +358,7 @@ void smtp_client::reset_transaction() {
     const auto line = session_->connection->read_line(max_reply_line, settings_.timeout);
     if (line.text.rfind("250", 0) == 0 && (line.text.size() == 3 || line.text[3] == ' '))
       return;
-    log_event(spdlog::level::warn, "RSET refused (" + smtp::printable(line.text) + "); closing the session");
+    log_event(spdlog::level::warn, "RSET rejected (" + smtp::printable(line.text) + "); closing the session");
   } catch (const smtp::connection_error& e) {
     log_event(spdlog::level::warn, std::string("RSET failed: ") + e.what() + "; closing the session");
   }
@@ -437,7 +437,7 @@ void smtp_client::end_session(bool send_quit) noexcept {
       session_->connection->read_line(max_reply_line, wait);
     } catch (const std::exception& e) {
       // The session ends either way; the relay may have closed it already.
-      log_event(spdlog::level::debug, std::string("QUIT not answered: ") + e.what());
+      log_event(spdlog::level::debug, std::string("no reply to QUIT: ") + e.what());
     }
   }
   session_.reset();

@@ -2,7 +2,7 @@
 // AUTH PLAIN or LOGIN (RFC 4954) and SIZE (RFC 1870).
 //
 // A session opens with the greeting and EHLO (HELO when EHLO is refused),
-// switches to TLS as the starttls mode says and sends EHLO again, then
+// switches to TLS as the starttls mode requires and sends EHLO again, then
 // authenticates when a username is set. The session stays open for the next
 // message; one the relay closed while idle is replaced without counting as a
 // failed attempt, and one idle longer than idle_timeout is ended with QUIT.
@@ -53,7 +53,7 @@ struct smtp_relay_settings {
   std::function<std::chrono::steady_clock::time_point()> clock = std::chrono::steady_clock::now;
 };
 
-/// What the relay announced in its EHLO reply.
+/// Extensions the relay announced in its EHLO reply.
 struct ehlo_extensions {
   bool starttls = false;
   std::set<std::string> auth_mechanisms;  // upper case

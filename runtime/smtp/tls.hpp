@@ -47,8 +47,8 @@ class tls_client_trust {
 class tls_server_identity {
  public:
   /// Loads a certificate, its intermediate CA certificates and its unencrypted
-  /// PKCS#8 key; throws router_error naming the file that cannot be used, or
-  /// when the key does not belong to the certificate.
+  /// PKCS#8 key. Throws router_error naming the file that cannot be used, and
+  /// also when the key does not belong to the certificate.
   static tls_server_identity load(const std::string& certificate_file, const std::vector<std::string>& chain_files,
                                   const std::string& private_key_file);
 

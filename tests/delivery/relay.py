@@ -9,7 +9,7 @@ can count connections, QUIT commands and the MAIL parameters it received:
 "connect", "tls", "ehlo", "mail ADDRESS OPTIONS", "rset", "auth MECHANISM
 USER ok|failed", "data OCTETS", "server-close", "quit", "disconnect".
 A TLS session closed by the relay ends with "disconnect" only once the client
-answers the relay's close_notify, so tests wait for "server-close" instead.
+replies to the relay's close_notify, so tests wait for "server-close" instead.
 
 Recipients whose local part is "reject" get 550 5.1.1; those whose local part
 is "busy" get 451 4.3.0.
@@ -91,12 +91,12 @@ class relay_handler:
 
 
 class recording_smtp(SMTP):
-    """aiosmtpd's SMTP server that records connections and can refuse EHLO."""
+    """aiosmtpd's SMTP server that records connections and can reject EHLO."""
 
-    def __init__(self, handler, events, refuse_ehlo, **kwargs):
+    def __init__(self, handler, events, reject_ehlo, **kwargs):
         super().__init__(handler, **kwargs)
         self.events = events
-        self.refuse_ehlo = refuse_ehlo
+        self.reject_ehlo = reject_ehlo
         self.counted = False
 
     def connection_made(self, transport):
@@ -115,20 +115,20 @@ class recording_smtp(SMTP):
 
     async def smtp_EHLO(self, hostname):
         self.events.write("ehlo")
-        if self.refuse_ehlo:
+        if self.reject_ehlo:
             await self.push("502 5.5.2 EHLO not implemented")
             return
         await super().smtp_EHLO(hostname)
 
 
 class relay_controller(Controller):
-    def __init__(self, handler, events, refuse_ehlo, **kwargs):
+    def __init__(self, handler, events, reject_ehlo, **kwargs):
         self.events = events
-        self.refuse_ehlo = refuse_ehlo
+        self.reject_ehlo = reject_ehlo
         super().__init__(handler, **kwargs)
 
     def factory(self):
-        return recording_smtp(self.handler, self.events, self.refuse_ehlo, **self.SMTP_kwargs)
+        return recording_smtp(self.handler, self.events, self.reject_ehlo, **self.SMTP_kwargs)
 
 
 def free_port():
@@ -154,7 +154,7 @@ def parse_options():
     parser.add_argument("--fail-mail", type=int, default=0, help="answer this many MAIL commands with 451")
     parser.add_argument("--reject-data", default="", help="answer every DATA with 554 and this text")
     parser.add_argument("--close-after-message", action="store_true", help="close the session after each message")
-    parser.add_argument("--refuse-ehlo", action="store_true", help="answer EHLO with 502")
+    parser.add_argument("--reject-ehlo", action="store_true", help="answer EHLO with 502")
     return parser.parse_args()
 
 
@@ -180,7 +180,7 @@ def main():
         arguments["auth_require_tls"] = not options.auth_without_tls
         arguments["auth_exclude_mechanism"] = options.auth_exclude
 
-    controller = relay_controller(relay_handler(options, events), events, options.refuse_ehlo, **arguments)
+    controller = relay_controller(relay_handler(options, events), events, options.reject_ehlo, **arguments)
     controller.start()
     events.ready = True
     with open(options.port_file + ".tmp", "w") as out:

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <future>
 #include <sstream>
 
 namespace router::testing {
@@ -39,6 +40,8 @@ class smtp_client_test : public ::testing::Test {
     delete certificates_;
     delete certificates_dir_;
   }
+
+  void SetUp() override { log_text_->str(""); }
 
   /// Starts a relay that offers STARTTLS with the test server certificate.
   test_relay tls_relay(std::vector<std::string> options = {}) {
@@ -366,6 +369,63 @@ TEST_F(smtp_client_test, RelayClosedTlsSessionIsReplaced) {
   EXPECT_EQ(relay.count("tls"), 2u);
 }
 
+/// Acts as a relay on an accepted connection: sends the greeting, replies to
+/// EHLO and `messages` transactions, then reads one more command and returns it.
+std::string serve_scripted_relay(smtp::connection& peer, int messages) {
+  const smtp::milliseconds timeout(20000);
+  peer.write_all("220 scripted relay ready\r\n", timeout);
+  int delivered = 0;
+  while (true) {
+    const std::string command = peer.read_line(1000, timeout).text;
+    if (delivered == messages && command.rfind("MAIL", 0) == 0)
+      return command;
+    if (command.rfind("DATA", 0) == 0) {
+      peer.write_all("354 send the data\r\n", timeout);
+      while (peer.read_line(100000, timeout).text != ".") {
+      }
+      ++delivered;
+      peer.write_all("250 queued as " + std::to_string(delivered) + "\r\n", timeout);
+    } else if (command.rfind("QUIT", 0) == 0) {
+      peer.write_all("221 bye\r\n", timeout);
+      return command;
+    } else {
+      peer.write_all("250 ok\r\n", timeout);
+    }
+  }
+}
+
+TEST_F(smtp_client_test, ReusedSessionClosedAtMailIsReplacedOnce) {
+  smtp::listener server("127.0.0.1:0");
+  auto relay = std::async(std::launch::async, [&server] {
+    std::vector<std::string> last_commands;
+    // The first session carries one message and is then dropped when the
+    // next MAIL arrives, as a relay restarting between messages would.
+    auto first = server.accept(smtp::milliseconds(20000));
+    last_commands.push_back(serve_scripted_relay(*first, 1));
+    first.reset();
+    auto second = server.accept(smtp::milliseconds(20000));
+    last_commands.push_back(serve_scripted_relay(*second, 1));
+    return last_commands;
+  });
+  smtp_relay_settings settings;
+  settings.host = "127.0.0.1";
+  settings.port = server.port();
+  settings.starttls = config::NEVER;
+
+  {
+    smtp_client client(settings);
+    client.deliver(message());
+    const auto receipt = client.deliver(message());
+    EXPECT_EQ(receipt.smtp_reply, "250 queued as 1");
+  }
+  const auto last_commands = relay.get();
+
+  ASSERT_EQ(last_commands.size(), 2u);
+  EXPECT_EQ(last_commands[0], "MAIL FROM:<router@example.com>");
+  EXPECT_EQ(last_commands[1], "QUIT");
+  EXPECT_TRUE(contains(logged(), "the reused session was closed by the relay; reconnecting once")) << logged();
+}
+
 TEST_F(smtp_client_test, SessionIdleTooLongEndsWithQuit) {
   const test_relay relay = plain_relay();
   auto now = std::chrono::steady_clock::now();
@@ -383,8 +443,8 @@ TEST_F(smtp_client_test, SessionIdleTooLongEndsWithQuit) {
   EXPECT_EQ(relay.messages().size(), 2u);
 }
 
-TEST_F(smtp_client_test, HeloWhenEhloIsRefused) {
-  const test_relay relay = plain_relay({"--refuse-ehlo"});
+TEST_F(smtp_client_test, HeloWhenEhloIsRejected) {
+  const test_relay relay = plain_relay({"--reject-ehlo"});
   smtp_client client(settings_for(relay, config::OPPORTUNISTIC));
 
   client.deliver(message());
@@ -419,7 +479,7 @@ TEST_F(smtp_client_test, SilentRelayTimesOutTemporarily) {
   settings.timeout = std::chrono::seconds(1);
   smtp_client client(settings);
 
-  // The connection completes in the listen backlog; nobody ever greets.
+  // The connection completes in the listen backlog, and no greeting is ever sent.
   const auto error = failure(client, message());
 
   EXPECT_TRUE(error.temporary());
