@@ -4,8 +4,8 @@
 // A session opens with the greeting and EHLO (HELO when EHLO is refused),
 // switches to TLS as the starttls mode requires and sends EHLO again, then
 // authenticates when a username is set. The session stays open for the next
-// message; one the relay closed while idle is replaced without counting as a
-// failed attempt, and one idle longer than idle_timeout is ended with QUIT.
+// message. A session the relay closed while idle is replaced without counting
+// as a failed attempt, and one idle longer than idle_timeout ends with QUIT.
 //
 // Failures become delivery_error: 4xx replies and connection failures are
 // temporary, 5xx replies permanent, and so are a relay that lacks a required

@@ -277,7 +277,7 @@ void tls_session::tls_verify_cert_chain(
   if (!result.successful_validation()) {
     certificate_problem_ = result.result_string();
     if (!hostname.empty())
-      *certificate_problem_ += " for the name '" + hostname + "'";
+      *certificate_problem_ += "; expected name '" + hostname + "'";
     throw Botan::TLS::TLS_Exception(Botan::TLS::Alert::BAD_CERTIFICATE, *certificate_problem_);
   }
 }
