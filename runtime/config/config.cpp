@@ -221,6 +221,96 @@ void validate_trust(const error_context& errors, loaded_config& loaded) {
   }
 }
 
+/// Returns "VALUE is not a known NAME" for an enum field that contains a bare
+/// number outside the schema (proto3 text format accepts numbers for enums).
+std::string unknown_enum_value(int value, const std::string& type) {
+  return std::to_string(value) + " is not a known " + type + "; use one of the names listed in config.proto";
+}
+
+/// Returns true when text has no space or control character, as host names need.
+bool is_plain_token(const std::string& text) {
+  return std::none_of(text.begin(), text.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
+}
+
+/// Returns "" when the password file can be used, else the problem.
+std::string password_file_problem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string first_line;
+  if (!in)
+    return "cannot read " + path + "; check the path and its permissions";
+  std::getline(in, first_line);
+  if (!first_line.empty() && first_line.back() == '\r')
+    first_line.pop_back();
+  if (first_line.empty())
+    return path + " is empty; write the password on its first line";
+  return "";
+}
+
+void validate_relay_tls(const error_context& errors, const smtp_relay_target& relay) {
+  if (!starttls_mode_IsValid(relay.starttls()))
+    errors.fail("delivery", "smtp_relay.starttls", unknown_enum_value(relay.starttls(), "starttls_mode"));
+
+  const bool never = relay.starttls() == NEVER;
+  const std::string never_fix = "; remove it, or set starttls to OPPORTUNISTIC or REQUIRED";
+  if (never && relay.tls_trust_anchor_files_size() > 0)
+    errors.fail("delivery", "smtp_relay.tls_trust_anchor_files", "set, but starttls is NEVER" + never_fix);
+  if (never && !relay.tls_server_name().empty())
+    errors.fail("delivery", "smtp_relay.tls_server_name", "set, but starttls is NEVER" + never_fix);
+  if (!relay.tls_server_name().empty() && !is_plain_token(relay.tls_server_name()))
+    errors.fail("delivery", "smtp_relay.tls_server_name",
+                "'" + relay.tls_server_name() + "' is not a host name; give the DNS name in the relay certificate");
+
+  for (int i = 0; i < relay.tls_trust_anchor_files_size(); ++i) {
+    try {
+      certs::load_certificates(relay.tls_trust_anchor_files(i));
+    } catch (const router_error& e) {
+      errors.fail("delivery", "smtp_relay.tls_trust_anchor_files[" + std::to_string(i) + "]", e.what());
+    }
+  }
+}
+
+void validate_relay_auth(const error_context& errors, const smtp_relay_target& relay) {
+  const bool has_username = !relay.username().empty();
+  const bool has_password_file = !relay.password_file().empty();
+  if (has_username && !has_password_file)
+    errors.fail("delivery", "smtp_relay.password_file",
+                "missing, but username '" + relay.username() + "' is set; name the file that holds its password");
+  if (!has_username && has_password_file)
+    errors.fail("delivery", "smtp_relay.username",
+                "missing, but password_file is set; set the username too, or remove password_file");
+  if (!has_username)
+    return;
+
+  const bool control_character = std::any_of(relay.username().begin(), relay.username().end(),
+                                             [](unsigned char c) { return c < ' ' || c == 0x7f; });
+  if (control_character)
+    errors.fail("delivery", "smtp_relay.username", "contains a control character; AUTH cannot send it");
+  if (relay.starttls() == NEVER)
+    errors.fail("delivery", "smtp_relay.username",
+                "set, but starttls is NEVER; AUTH is only sent inside TLS, so set starttls to REQUIRED");
+  const std::string problem = password_file_problem(relay.password_file());
+  if (!problem.empty())
+    errors.fail("delivery", "smtp_relay.password_file", problem);
+}
+
+void validate_smtp_relay(const error_context& errors, const smtp_relay_target& relay) {
+  if (relay.host().empty())
+    errors.fail("delivery", "smtp_relay.host", "missing; name the relay host");
+  if (!is_plain_token(relay.host()))
+    errors.fail("delivery", "smtp_relay.host", "'" + relay.host() + "' is not a host name or IP address");
+  if (relay.port() == 0 || relay.port() > 65535)
+    errors.fail("delivery", "smtp_relay.port", std::to_string(relay.port()) + " is not a TCP port; use 1-65535");
+  if (!relay.helo_name().empty() && (!is_plain_token(relay.helo_name()) || relay.helo_name().size() > 255))
+    errors.fail("delivery", "smtp_relay.helo_name",
+                "'" + relay.helo_name() + "' is not a host name; give this device's DNS name, e.g. printer.example.com");
+  if (relay.timeout_seconds() > 3600)
+    errors.fail("delivery", "smtp_relay.timeout_seconds",
+                std::to_string(relay.timeout_seconds()) + " is too long; use 1-3600 seconds, or 0 for 30");
+
+  validate_relay_tls(errors, relay);
+  validate_relay_auth(errors, relay);
+}
+
 void validate_delivery(const error_context& errors, const router_config& settings) {
   const delivery_target& delivery = settings.delivery();
   switch (delivery.target_case()) {
@@ -229,11 +319,7 @@ void validate_delivery(const error_context& errors, const router_config& setting
         errors.fail("delivery", "outbox.directory", "missing; name the Maildir outbox folder");
       return;
     case delivery_target::kSmtpRelay:
-      if (delivery.smtp_relay().host().empty())
-        errors.fail("delivery", "smtp_relay.host", "missing; name the relay host");
-      if (delivery.smtp_relay().port() == 0 || delivery.smtp_relay().port() > 65535)
-        errors.fail("delivery", "smtp_relay.port",
-                    std::to_string(delivery.smtp_relay().port()) + " is not a TCP port; use 1-65535");
+      validate_smtp_relay(errors, delivery.smtp_relay());
       return;
     case delivery_target::TARGET_NOT_SET:
       errors.fail("delivery", "", "missing; set delivery { outbox { directory: \"...\" } } or "
@@ -247,12 +333,6 @@ void validate_metrics_listen(const error_context& errors, const router_config& s
   std::string problem;
   if (!stats::parse_loopback_endpoint(settings.metrics_listen(), problem))
     errors.fail("", "metrics_listen", problem);
-}
-
-/// Returns "VALUE is not a known NAME" for an enum field that contains a bare
-/// number outside the schema (proto3 text format accepts numbers for enums).
-std::string unknown_enum_value(int value, const std::string& type) {
-  return std::to_string(value) + " is not a known " + type + "; use one of the names listed in config.proto";
 }
 
 void validate_algorithms(const error_context& errors, const loaded_config& loaded) {
@@ -361,6 +441,12 @@ void resolve_paths(router_config& settings, const std::filesystem::path& base) {
   if (settings.delivery().has_outbox()) {
     auto& outbox = *settings.mutable_delivery()->mutable_outbox();
     outbox.set_directory(resolve_path(base, outbox.directory()));
+  }
+  if (settings.delivery().has_smtp_relay()) {
+    auto& relay = *settings.mutable_delivery()->mutable_smtp_relay();
+    for (auto& anchor : *relay.mutable_tls_trust_anchor_files())
+      anchor = resolve_path(base, anchor);
+    relay.set_password_file(resolve_path(base, relay.password_file()));
   }
 }
 

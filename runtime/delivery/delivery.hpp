@@ -66,7 +66,13 @@ struct retry_policy {
   bool should_retry(const delivery_error& error, int attempt) const;
 };
 
-/// Makes the deliverer for a config's delivery target.
+/// Makes the deliverer for a config's delivery target, loading the relay's
+/// trust anchors and password file. Throws a permanent delivery_error that
+/// names the file when one cannot be used.
 std::unique_ptr<deliverer> make_deliverer(const config::delivery_target& target);
+
+/// Returns the first line of a password file without its line end. Throws
+/// router_error naming the file when it is unreadable or the line is empty.
+std::string read_password_file(const std::string& path);
 
 } // namespace router::delivery

@@ -1,6 +1,7 @@
 #include "runtime/smtp/connection.hpp"
 
 #include "runtime/common/error.hpp"
+#include "runtime/smtp/tls_session.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -129,6 +131,8 @@ std::unique_ptr<connection> connection::connect(const std::string& host, uint16_
 connection::connection(int fd, std::string peer) : fd_(fd), peer_(std::move(peer)) {}
 
 connection::~connection() {
+  if (tls_)
+    tls_->close_quietly();
   if (fd_ >= 0)
     ::close(fd_);
 }
@@ -141,19 +145,38 @@ void connection::wait_for(short events, milliseconds timeout, const char* activi
     throw connection_error(std::string("poll failed: ") + errno_text(), false);
 }
 
-bool connection::fill(milliseconds timeout) {
+size_t connection::receive_raw(char* data, size_t size, milliseconds timeout) {
   while (true) {
     wait_for(POLLIN, timeout, "waiting for the peer");
-    char chunk[16 * 1024];
-    const ssize_t count = ::recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
+    const ssize_t count = ::recv(fd_, data, size, MSG_DONTWAIT);
     if (count < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
       continue;
     if (count < 0)
       throw connection_error("connection lost: " + errno_text(), false);
+    return static_cast<size_t>(count);
+  }
+}
+
+bool connection::fill(milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    char chunk[16 * 1024];
+    const size_t count = receive_raw(chunk, sizeof chunk, remaining_until(deadline));
     if (count == 0)
       return false;
-    buffer_.append(chunk, static_cast<size_t>(count));
-    return true;
+    if (!tls_) {
+      buffer_.append(chunk, count);
+      return true;
+    }
+
+    // A TLS record may span several reads, and some records (alerts,
+    // renegotiation refusals) carry no application data.
+    const size_t before = buffer_.size();
+    tls_->receive(chunk, count, remaining_until(deadline));
+    if (buffer_.size() > before)
+      return true;
+    if (tls_->closed())
+      return false;
   }
 }
 
@@ -199,7 +222,11 @@ void connection::discard_buffered_input() {
   buffer_.clear();
 }
 
-void connection::write_all(std::string_view data, milliseconds timeout) {
+bool connection::has_pending_input() {
+  return !buffer_.empty() || poll_one(fd_, POLLIN, milliseconds(0)) != 0;
+}
+
+void connection::send_raw(std::string_view data, milliseconds timeout) {
   size_t sent = 0;
   while (sent < data.size()) {
     wait_for(POLLOUT, timeout, "sending");
@@ -210,6 +237,13 @@ void connection::write_all(std::string_view data, milliseconds timeout) {
       throw connection_error("connection lost while sending: " + errno_text(), false);
     sent += static_cast<size_t>(count);
   }
+}
+
+void connection::write_all(std::string_view data, milliseconds timeout) {
+  if (tls_)
+    tls_->send(data, timeout);
+  else
+    send_raw(data, timeout);
 }
 
 listener::listener(const std::string& address) {

@@ -1,10 +1,14 @@
-// A TCP connection with a deadline on every read and write.
+// A TCP connection with a deadline on every read and write, and optional TLS.
 //
 // Both SMTP sides use it: the delivery client connects to a relay, and the
 // reception server wraps each accepted socket. Reads go through an internal
-// buffer so a line reader can take whole lines. A connection belongs to one
-// thread at a time.
+// buffer so a line reader can take whole lines. After start_tls_client() or
+// start_tls_server() every read and write goes through a Botan TLS channel
+// (see tls.hpp for trust and identity). A connection belongs to one thread at
+// a time.
 #pragma once
+
+#include "runtime/smtp/tls.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -27,6 +31,16 @@ class connection_error : public std::runtime_error {
  private:
   bool timed_out_;
 };
+
+/// TLS handshake failure because the peer's certificate failed the check
+/// (untrusted, expired, wrong name). Trying again fails the same way until
+/// the certificate or the trust settings change.
+class tls_certificate_error : public connection_error {
+ public:
+  explicit tls_certificate_error(const std::string& message) : connection_error(message, false) {}
+};
+
+class tls_session;
 
 class connection {
  public:
@@ -60,17 +74,49 @@ class connection {
   /// Writes every byte of `data` or throws connection_error.
   void write_all(std::string_view data, milliseconds timeout);
 
+  /// Returns true, without waiting, when the peer sent bytes or closed the
+  /// connection. An idle client uses it to find a connection the server dropped.
+  bool has_pending_input();
+
+  /// Runs a TLS 1.2 client handshake within `timeout`. The server's chain must
+  /// lead to an anchor of `trust` and its certificate must name `server_name`.
+  /// Buffered plaintext is dropped first. Throws tls_certificate_error when the
+  /// certificate check fails and connection_error for any other failure; both
+  /// messages name the server and the cause.
+  void start_tls_client(const std::string& server_name, const tls_client_trust& trust, milliseconds timeout);
+
+  /// Runs a TLS 1.2 server handshake within `timeout`, presenting `identity`.
+  /// Buffered plaintext is dropped first. Throws connection_error naming the
+  /// peer and the cause, e.g. when the client sends no valid ClientHello.
+  void start_tls_server(const tls_server_identity& identity, milliseconds timeout);
+
+  bool tls_active() const;
+
+  /// Returns the protocol version and cipher suite, e.g. "TLS v1.2
+  /// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", or "" without TLS.
+  std::string tls_description() const;
+
   const std::string& peer() const { return peer_; }
   int native_handle() const { return fd_; }
 
  private:
+  friend class tls_session;
+
   /// Reads at least one byte into buffer_; returns false at end of stream.
   bool fill(milliseconds timeout);
   void wait_for(short events, milliseconds timeout, const char* activity);
 
+  /// Reads what the socket has, waiting at most `timeout`; returns 0 at end of stream.
+  size_t receive_raw(char* data, size_t size, milliseconds timeout);
+  /// Writes bytes to the socket, bypassing TLS.
+  void send_raw(std::string_view data, milliseconds timeout);
+  /// Feeds socket bytes to the TLS channel until its handshake is done.
+  void complete_handshake(milliseconds timeout, const std::string& peer_name);
+
   int fd_ = -1;
   std::string peer_;
-  std::string buffer_;
+  std::string buffer_;  // plaintext received and not yet read
+  std::unique_ptr<tls_session> tls_;
 };
 
 /// A listening TCP socket.
