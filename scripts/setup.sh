@@ -10,6 +10,8 @@ build_dir=${ROUTER_BUILD_DIR:-$root/build}
 packages=(
   # toolchain
   g++ cmake ninja-build pkg-config ccache
+  # the system trust store, for relay certificates when no trust anchors are configured
+  ca-certificates
   # libraries
   libcaf-dev libbotan-2-dev libprotobuf-dev protobuf-compiler libspdlog-dev
   # tests and benchmarks
