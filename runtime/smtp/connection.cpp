@@ -256,7 +256,9 @@ listener::listener(const std::string& address) {
   const int status = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addresses);
   if (status != 0 || addresses == nullptr)
     throw router_error("cannot listen on \"" + address + "\": the host must be a numeric IP address, e.g. 127.0.0.1");
-  fd_ = ::socket(addresses->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking, so accept() after poll() cannot block when the pending
+  // connection went away in between.
+  fd_ = ::socket(addresses->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd_ < 0) {
     ::freeaddrinfo(addresses);
     throw router_error("cannot listen on \"" + address + "\": " + errno_text());

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the seed corpora of the fuzz targets in DIR: our encoder's output
 # (fuzz_seed_writer), then OpenSSL's in the shapes other mail clients send:
-# streamed BER with indefinite lengths, key identifiers, OAEP and AES-GCM.
+# streamed BER with indefinite lengths, key identifiers, OAEP and AES-GCM;
+# and SMTP client sessions for smtp_fuzz into DIR/smtp.
 # Usage: make_seeds.sh FUZZ_SEED_WRITER DIR
 set -euo pipefail
 
@@ -38,3 +39,32 @@ encrypt oaep-keyid.der cms -aes192 -keyid -outform DER "${recipient[@]}" \
   -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256
 encrypt gcm.eml mime -aes-256-gcm "${recipient[@]}"
 rm -f "$text"
+
+# SMTP sessions for smtp_fuzz: the first byte holds the options (see
+# smtp_fuzz.cpp), the rest is what a client sends.
+smtp="$dir/smtp"
+mkdir -p "$smtp"
+seed() {  # seed NAME OPTIONS-BYTE-IN-OCTAL TEXT (printf format)
+  local name=$1 options=$2
+  shift 2
+  printf "\\$options$*" >"$smtp/$name"
+}
+seed plain 002 'EHLO client.test\r\nMAIL FROM:<alice@client.test> SIZE=100 BODY=8BITMIME\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nSubject: hi\r\n\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n'
+seed pipelined 360 'EHLO client.test\r\nMAIL FROM:<>\r\nRCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\nDATA\r\n'
+seed helo 002 'HELO client.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<postmaster>\r\nRSET\r\nNOOP\r\nVRFY x\r\nEXPN y\r\nHELP\r\nQUIT\r\n'
+seed starttls 003 'EHLO client.test\r\nSTARTTLS\r\nMAIL FROM:<a@b.test>\r\nEHLO again.test\r\nSTARTTLS\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\nx\r\n.\r\n'
+seed smuggling 362 'EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\nfirst\n.\r\nMAIL FROM:<evil@b.test>\r\nRCPT TO:<v@d.test>\r\nDATA\r\nsmuggled\r\n.\nstill\r\n.\r\nNOOP\r\n'
+seed bare-lf 002 'EHLO c.test\nNOOP\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\nline\nline\r\ntext\rmore\r\n.\r\n'
+seed errors 000 'FOO\r\nMAIL FROM:a@b\r\nRCPT TO:<>\r\nMAIL FROM:<a@b.test> SMTPUTF8\r\nMAIL FROM:<a@b.test> SIZE=99999999999999999999\r\nDATA x\r\n\r\n\001\r\n'
+seed timeout 006 'EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\nhalf a message\r\n'
+seed early 010 'EHLO c.test\r\n'
+# Lines at and over the limits: a 600-octet command and a 1200-octet data line.
+{
+  printf '\002EHLO c.test\r\nNOOP %0600d\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n' 0
+  printf '%01200d\r\n.\r\n' 0
+} >"$smtp/long-lines"
+{
+  printf '\002EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n'
+  for _ in $(seq 80); do printf '%070d\r\n' 0; done
+  printf '.\r\n'
+} >"$smtp/too-big"
