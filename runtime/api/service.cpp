@@ -2,6 +2,9 @@
 
 #include "actors/actors.hpp"
 #include "runtime/log/log.hpp"
+#include "runtime/reception/routing_handler.hpp"
+#include "runtime/smtp/server.hpp"
+#include "runtime/smtp/tls.hpp"
 #include "runtime/stats/http.hpp"
 #include "runtime/stats/prometheus.hpp"
 
@@ -59,6 +62,8 @@ struct service::impl {
   caf::actor health;
   std::map<std::string, caf::actor> sources;  // by actor name
   std::unique_ptr<stats::metrics_server> metrics;  // null when metrics_listen is empty
+  std::unique_ptr<reception::routing_handler> reception_handler;  // null when reception is off
+  std::unique_ptr<smtp::reception_server> reception;
 
   std::mutex mutex;
   std::condition_variable idle;
@@ -147,7 +152,53 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
 
   log::logger()->info("router started: {} crypto workers, delivery to {}",
                       worker_count(options, *context->config), context->deliverer->describe());
-  return std::unique_ptr<service>(new service(std::move(state)));
+  std::unique_ptr<service> router(new service(std::move(state)));
+  if (!router->impl_->context->config->settings.reception().listen().empty())
+    router->start_reception(options);
+  return router;
+}
+
+void service::start_reception(const service_options& options) {
+  const auto settings = config::reception_with_defaults(impl_->context->config->settings.reception());
+  // The handler submits through this service; stop() ends the server before
+  // the service goes, so the pointer stays valid for every session.
+  impl_->reception_handler = std::make_unique<reception::routing_handler>(
+      settings, impl_->context->stats,
+      [this](messages::job_request job, reception::routing_handler::result_callback done) {
+        submit_async(std::move(job), std::move(done));
+      },
+      options.clock);
+  const size_t recovered = impl_->reception_handler->recover();
+  if (recovered > 0)
+    log::logger()->info("reception: resubmitted {} spooled job(s) left by an earlier run", recovered);
+
+  smtp::reception_settings server_settings;
+  server_settings.listen = settings.listen();
+  server_settings.host_name = settings.host_name();
+  server_settings.max_message_size = settings.max_message_size();
+  server_settings.max_recipients = settings.max_recipients();
+  server_settings.max_sessions = settings.max_sessions();
+  server_settings.command_timeout = std::chrono::seconds(settings.command_timeout_seconds());
+  server_settings.data_timeout = std::chrono::seconds(settings.data_timeout_seconds());
+  server_settings.stats = impl_->context->stats.get();
+
+  smtp::reception_server::tls_starter start_tls;
+  if (settings.has_tls()) {
+    const auto identity = smtp::tls_server_identity::load(
+        settings.tls().certificate_file(),
+        {settings.tls().chain_files().begin(), settings.tls().chain_files().end()},
+        settings.tls().private_key_file());
+    const auto timeout = server_settings.command_timeout;
+    start_tls = [identity, timeout](smtp::connection& client) { client.start_tls_server(identity, timeout); };
+  }
+  impl_->reception = std::make_unique<smtp::reception_server>(server_settings, *impl_->reception_handler, start_tls);
+  impl_->reception->start();
+  log::logger()->info("reception: listening for SMTP on port {}{}", impl_->reception->port(),
+                      settings.has_tls() ? ", STARTTLS offered" : ", no STARTTLS (reception.tls is not set)");
+}
+
+uint16_t service::reception_port() const {
+  return impl_->reception ? impl_->reception->port() : 0;
 }
 
 service::~service() {
@@ -223,6 +274,9 @@ messages::health_check_result service::check_certificates() {
 void service::stop() {
   if (!impl_ || !impl_->system)
     return;
+  // No new received mail from here on; a session inside the handler submits its jobs first.
+  if (impl_->reception)
+    impl_->reception->stop();
   {
     std::unique_lock<std::mutex> lock(impl_->mutex);
     if (impl_->stopped)
@@ -244,6 +298,8 @@ void service::stop() {
   impl_->delivery = nullptr;
   impl_->system->await_all_actors_done();
   impl_->system.reset();
+  impl_->reception.reset();
+  impl_->reception_handler.reset();
   if (impl_->metrics)
     impl_->metrics->stop();
   log::logger()->info("router stopped");

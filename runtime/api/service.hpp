@@ -9,7 +9,8 @@
 // submit() and submit_async() may be called from any thread. The clock is
 // injected through options, so a device or a test can fix the time at which
 // certificates are judged. When the config sets metrics_listen, the router
-// serves GET /metrics on that loopback address while it runs.
+// serves GET /metrics on that loopback address while it runs; when it sets
+// reception.listen, it runs an SMTP server there and routes what it receives.
 #pragma once
 
 #include "messages.pb.h"
@@ -76,16 +77,23 @@ class service {
   /// Returns the port GET /metrics listens on, or 0 when metrics_listen is empty.
   uint16_t metrics_port() const;
 
+  /// Returns the port the SMTP reception server listens on, or 0 when
+  /// reception.listen is empty.
+  uint16_t reception_port() const;
+
   /// Judges every configured certificate now and warns the administrator when
   /// one is unusable or expiring, unless a warning already went out today.
   messages::health_check_result check_certificates();
 
-  /// Waits for jobs in flight, then stops every actor. Later submits throw.
+  /// Stops SMTP reception, waits for jobs in flight, then stops every actor.
+  /// Later submits throw.
   void stop();
 
  private:
   struct impl;
   explicit service(std::unique_ptr<impl> state);
+  /// Resubmits spooled received mail, then starts the SMTP reception server.
+  void start_reception(const service_options& options);
   std::unique_ptr<impl> impl_;
 };
 

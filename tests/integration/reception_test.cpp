@@ -1,0 +1,282 @@
+// SMTP reception end to end: swaks and Python's smtplib send to the router's
+// own SMTP server on 127.0.0.1, the router routes what it accepts to an
+// aiosmtpd relay, and openssl checks what arrives there.
+#include "runtime/api/service.hpp"
+
+#include "tests/common/test_pki.hpp"
+#include "tests/integration/smtp_sink.hpp"
+
+#include <gtest/gtest.h>
+
+namespace router::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string body_marker = "RECEIVED-DOCUMENT-MARKER 8812";
+
+class reception_test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new scratch_dir();
+    write_test_pki(pki_->path());
+    // The server's TLS certificate, for localhost and 127.0.0.1. Clients check
+    // it against the real clock, so it is made valid for a century.
+    const auto dir = pki_->path() / "pki";
+    const auto certificate = run_command(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj /CN=localhost"
+        " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+        shell_quote((dir / "smtp.key.pem").string()) + " -out " + shell_quote((dir / "smtp.cert.pem").string()));
+    if (certificate.exit_code != 0)
+      throw std::runtime_error("openssl cannot make the TLS certificate: " + certificate.output);
+  }
+
+  static void TearDownTestSuite() {
+    delete pki_;
+    pki_ = nullptr;
+  }
+
+  void SetUp() override {
+    fs::create_directories(work_ / "pki");
+    for (const auto& entry : fs::directory_iterator(pki_->path() / "pki"))
+      fs::copy(entry.path(), work_.path() / "pki" / entry.path().filename(), fs::copy_options::overwrite_existing);
+    relay_ = std::make_unique<smtp_sink>(work_.path());
+  }
+
+  /// Starts a router that receives on 127.0.0.1 (port 0, STARTTLS offered)
+  /// and delivers to the aiosmtpd relay.
+  void start_router() {
+    std::string text =
+        replace_once(test_config_text(), "delivery { outbox { directory: \"outbox\" } }",
+                     "delivery { smtp_relay { host: \"127.0.0.1\" port: " + std::to_string(relay_->port()) +
+                         " timeout_seconds: 10 starttls: NEVER } }");
+    text += R"(
+reception {
+  listen: "127.0.0.1:0"
+  host_name: "mfp.example"
+  spool_directory: "spool"
+  tls { certificate_file: "pki/smtp.cert.pem" private_key_file: "pki/smtp.key.pem" }
+  routes { address: "forward@mfp.example" function: FORWARDING destinations: "alice" }
+  routes { address: "box@mfp.example" function: PERSONAL_BOX destinations: "bob" }
+  routes { address: "relay@mfp.example" function: SMTP_RECEPTION destinations: "dave" }
+}
+)";
+    write_file(work_ / "router.textproto", text);
+    api::service_options options;
+    options.clock = [] { return reference_time(); };
+    options.crypto_workers = 2;
+    options.first_retry_delay = std::chrono::milliseconds(10);
+    options.health_check_interval = std::chrono::seconds(0);
+    router_ = api::service::start(config::load_config(work_ / "router.textproto"), options);
+    ASSERT_NE(router_->reception_port(), 0);
+  }
+
+  /// Sends a message file with swaks over STARTTLS; returns swaks' status and
+  /// transcript. swaks sends the DATA part as given, so the test makes the line
+  /// ends CRLF, dot-stuffs it and adds the final "." itself.
+  command_result swaks(const std::string& to, const fs::path& message, const std::string& extra = "--tls") const {
+    // Mail clients end every line with CRLF; openssl's output is mixed.
+    std::string text;
+    for (char c : read_file(message)) {
+      if (c == '\r')
+        continue;
+      if (c == '\n')
+        text += '\r';
+      text += c;
+    }
+    std::string data;
+    bool line_start = true;
+    for (char c : text) {
+      if (line_start && c == '.')
+        data += '.';
+      data += c;
+      line_start = c == '\n';
+    }
+    if (!line_start)
+      data += "\r\n";
+    data += ".\r\n";
+    const auto data_file = work_ / (message.filename().string() + ".data");
+    write_file(data_file, data);
+    return run_command("swaks --server 127.0.0.1:" + std::to_string(router_->reception_port()) +
+                       " --from sender@example.org --to " + shell_quote(to) + " --helo client.example " + extra +
+                       " --timeout 30 --no-data-fixup --data @" + shell_quote(data_file.string()) + " 2>&1");
+  }
+
+  /// Writes a message with CRLF line ends into the test folder.
+  fs::path write_message(const std::string& name, const std::string& text) const {
+    std::string crlf;
+    for (char c : text) {
+      if (c == '\n')
+        crlf += '\r';
+      crlf += c;
+    }
+    const auto path = work_ / name;
+    write_file(path, crlf);
+    return path;
+  }
+
+  std::string pki(const std::string& name) const { return (work_.path() / "pki" / name).string(); }
+  std::string attime() const { return " -attime " + std::to_string(unix_seconds(reference_time())); }
+
+  scratch_dir work_;
+  std::unique_ptr<smtp_sink> relay_;
+  std::unique_ptr<api::service> router_;
+  static scratch_dir* pki_;
+};
+
+scratch_dir* reception_test::pki_ = nullptr;
+
+const std::string plain_message =
+    "From: Sender <sender@example.org>\n"
+    "To: forward@mfp.example\n"
+    "Subject: Scanned contract\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain; charset=us-ascii\n"
+    "\n" +
+    body_marker + "\n"
+    ".a line that starts with a dot\n";
+
+TEST_F(reception_test, ForwardedMailArrivesEncryptedAndSigned) {
+  start_router();
+  const auto sent = swaks("forward@mfp.example", write_message("plain.eml", plain_message));
+  ASSERT_EQ(sent.exit_code, 0) << sent.output;
+  EXPECT_NE(sent.output.find("250 2.0.0"), std::string::npos) << sent.output;
+  router_->stop();  // waits for the routed job
+
+  const auto stored = relay_->messages();
+  ASSERT_EQ(stored.size(), 1u);
+  const std::string wire = read_file(stored[0]);
+  EXPECT_EQ(wire.find(body_marker), std::string::npos) << "the forwarded copy must be encrypted";
+  EXPECT_NE(read_file(stored[0].string() + ".rcpt").find("alice@example.com"), std::string::npos);
+
+  const auto opened = run_command("openssl cms -decrypt -in " + shell_quote(stored[0].string()) + " -inkey " +
+                                  shell_quote(pki("alice.key.pem")) + " | openssl cms -verify -CAfile " +
+                                  shell_quote(pki("root.pem")) + attime());
+  ASSERT_EQ(opened.exit_code, 0) << opened.output;
+  EXPECT_NE(opened.output.find(body_marker), std::string::npos) << opened.output;
+  EXPECT_NE(opened.output.find(".a line that starts with a dot"), std::string::npos) << opened.output;
+}
+
+TEST_F(reception_test, SignedMailStillVerifiesAtTheRelay) {
+  // A message signed by its sender (bob's certificate), as a mail client makes it.
+  write_file(work_ / "content.txt", "Content-Type: text/plain\r\n\r\n" + body_marker + "\r\n");
+  const auto signed_by_sender = run_command(
+      "openssl cms -sign -crlfeol -in " + shell_quote((work_ / "content.txt").string()) + " -signer " +
+      shell_quote(pki("bob.cert.pem")) + " -inkey " + shell_quote(pki("bob.key.pem")) +
+      " -certfile " + shell_quote(pki("intermediate.pem")) + " -from sender@example.org -to relay@mfp.example -subject 'Signed scan' -out " +
+      shell_quote((work_ / "signed.eml").string()));
+  ASSERT_EQ(signed_by_sender.exit_code, 0) << signed_by_sender.output;
+
+  start_router();
+  const auto sent = swaks("relay@mfp.example", work_ / "signed.eml");
+  ASSERT_EQ(sent.exit_code, 0) << sent.output;
+  router_->stop();
+
+  const auto stored = relay_->messages();
+  ASSERT_EQ(stored.size(), 1u);
+  // SMTP reception signs (and does not encrypt) for dave: the device's
+  // signature verifies, and so does the sender's signature inside it.
+  const auto outer = run_command("openssl cms -verify -in " + shell_quote(stored[0].string()) + " -CAfile " +
+                                 shell_quote(pki("root.pem")) + attime() + " -out " +
+                                 shell_quote((work_ / "inner.eml").string()));
+  ASSERT_EQ(outer.exit_code, 0) << outer.output;
+  const auto inner = run_command("openssl cms -verify -in " + shell_quote((work_ / "inner.eml").string()) +
+                                 " -CAfile " + shell_quote(pki("root.pem")) + attime());
+  ASSERT_EQ(inner.exit_code, 0) << inner.output;
+  EXPECT_NE(inner.output.find(body_marker), std::string::npos) << inner.output;
+}
+
+TEST_F(reception_test, EncryptedMailIsRejectedUnrouted) {
+  write_file(work_ / "content.txt", "Content-Type: text/plain\r\n\r\n" + body_marker + "\r\n");
+  const auto encrypted = run_command(
+      "openssl cms -encrypt -crlfeol -aes256 -in " + shell_quote((work_ / "content.txt").string()) +
+      " -from sender@example.org -to forward@mfp.example -subject 'Encrypted scan' -out " +
+      shell_quote((work_ / "encrypted.eml").string()) + " " + shell_quote(pki("device.cert.pem")));
+  ASSERT_EQ(encrypted.exit_code, 0) << encrypted.output;
+
+  start_router();
+  const auto sent = swaks("forward@mfp.example", work_ / "encrypted.eml");
+  EXPECT_NE(sent.exit_code, 0) << sent.output;
+  EXPECT_NE(sent.output.find("554 5.7.1"), std::string::npos) << sent.output;
+  EXPECT_NE(sent.output.find("cannot receive S/MIME-encrypted mail"), std::string::npos) << sent.output;
+  const auto figures = router_->stats();
+  router_->stop();
+
+  EXPECT_TRUE(relay_->messages().empty());
+  EXPECT_EQ(figures.actors.at("reception").failures_by_reason.at("ENCRYPTED_MAIL_REFUSED"), 1u);
+  EXPECT_TRUE(fs::is_empty(work_ / "spool" / "tmp"));
+}
+
+TEST_F(reception_test, UnknownRecipientIsRejected) {
+  start_router();
+  const auto sent = swaks("nobody@mfp.example", write_message("plain.eml", plain_message), "");
+  EXPECT_NE(sent.exit_code, 0) << sent.output;
+  EXPECT_NE(sent.output.find("550 5.1.1"), std::string::npos) << sent.output;
+  router_->stop();
+  EXPECT_TRUE(relay_->messages().empty());
+}
+
+TEST_F(reception_test, SmtplibClientOverVerifiedTls) {
+  start_router();
+  write_message("plain.eml", replace_once(plain_message, "To: forward@mfp.example", "To: box@mfp.example"));
+  const std::string script =
+      "import smtplib, ssl, sys\n"
+      "context = ssl.create_default_context(cafile=sys.argv[2])\n"
+      "with smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30) as client:\n"
+      "    client.ehlo('client.example')\n"
+      "    client.starttls(context=context)\n"
+      "    client.ehlo('client.example')\n"
+      "    data = open(sys.argv[3], 'rb').read()\n"
+      "    refused = client.sendmail('sender@example.org', ['box@mfp.example'], data)\n"
+      "    print('refused', refused)\n";
+  write_file(work_ / "send.py", script);
+  const auto sent = run_command("/usr/bin/python3 " + shell_quote((work_ / "send.py").string()) + " " +
+                                std::to_string(router_->reception_port()) + " " + shell_quote(pki("smtp.cert.pem")) +
+                                " " + shell_quote((work_ / "plain.eml").string()) + " 2>&1");
+  ASSERT_EQ(sent.exit_code, 0) << sent.output;
+  EXPECT_NE(sent.output.find("refused {}"), std::string::npos) << sent.output;
+  router_->stop();
+
+  // Personal Box: encrypted and signed for the box's receiver, bob.
+  const auto stored = relay_->messages();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_NE(read_file(stored[0].string() + ".rcpt").find("bob@example.com"), std::string::npos);
+  const auto opened = run_command("openssl cms -decrypt -in " + shell_quote(stored[0].string()) + " -inkey " +
+                                  shell_quote(pki("bob.key.pem")) + " | openssl cms -verify -CAfile " +
+                                  shell_quote(pki("root.pem")) + attime());
+  ASSERT_EQ(opened.exit_code, 0) << opened.output;
+  EXPECT_NE(opened.output.find(body_marker), std::string::npos) << opened.output;
+}
+
+TEST_F(reception_test, TlsGarbageEndsOneSession) {
+  start_router();
+  const std::string script =
+      "import socket, sys\n"
+      "with socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=30) as peer:\n"
+      "    reader = peer.makefile('rb')\n"
+      "    print(reader.readline().decode().strip())\n"
+      "    peer.sendall(b'EHLO client.example\\r\\n')\n"
+      "    line = reader.readline()\n"
+      "    while line[3:4] == b'-':\n"
+      "        line = reader.readline()\n"
+      "    peer.sendall(b'STARTTLS\\r\\n')\n"
+      "    print(reader.readline().decode().strip())\n"
+      "    peer.sendall(b'this is not a TLS client hello\\r\\n' * 4)\n"
+      "    rest = reader.read()\n"
+      "    print('closed after', len(rest), 'octets')\n";
+  write_file(work_ / "garbage.py", script);
+  const auto garbage = run_command("/usr/bin/python3 " + shell_quote((work_ / "garbage.py").string()) + " " +
+                                   std::to_string(router_->reception_port()) + " 2>&1");
+  ASSERT_EQ(garbage.exit_code, 0) << garbage.output;
+  EXPECT_NE(garbage.output.find("220 2.0.0"), std::string::npos) << garbage.output;
+  EXPECT_NE(garbage.output.find("closed after"), std::string::npos) << garbage.output;
+
+  // The server goes on serving other sessions.
+  const auto sent = swaks("forward@mfp.example", write_message("plain.eml", plain_message));
+  EXPECT_EQ(sent.exit_code, 0) << sent.output;
+  router_->stop();
+  EXPECT_EQ(relay_->messages().size(), 1u);
+}
+
+} // namespace
+} // namespace router::testing
