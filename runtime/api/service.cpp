@@ -1,6 +1,8 @@
 #include "runtime/api/service.hpp"
 
 #include "actors/actors.hpp"
+#include "runtime/common/error.hpp"
+#include "runtime/compose/file_build.hpp"
 #include "runtime/log/log.hpp"
 #include "runtime/stats/http.hpp"
 #include "runtime/stats/prometheus.hpp"
@@ -73,6 +75,11 @@ struct service::impl {
       throw invalid_job("job names no source function; set function, e.g. STANDARD_ADDRESS");
     if (job.destinations_size() == 0)
       throw invalid_job("job " + job.job_id() + " names no destination; add at least one");
+    try {
+      compose::check_attachments(job);
+    } catch (const router_error& e) {
+      throw invalid_job(e.what());
+    }
 
     const std::lock_guard<std::mutex> lock(mutex);
     if (stopped)

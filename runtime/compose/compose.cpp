@@ -2,6 +2,7 @@
 
 #include "runtime/compose/choices.hpp"
 #include "runtime/compose/delivery_status.hpp"
+#include "runtime/compose/file_build.hpp"
 
 #include "runtime/certs/certs.hpp"
 #include "runtime/certs/usability.hpp"
@@ -137,6 +138,8 @@ built_message build_for_destination(const config::loaded_config& config, const m
   }
 
   try {
+    if (has_file_attachments(job))
+      return build_message_file(config, job, plan, recipient, now, rng, message);
     std::string entity =
         mime::build_document_entity(job.body_text(), attachments_of(job), "=_mixed_" + random_hex(rng, 12));
     std::string algorithms;
