@@ -1,12 +1,12 @@
 // large_document: peak memory of the router for one large document.
 //
-// Writes a document of --size octets (fixed pseudo-random data, written in
-// chunks so the generator itself never holds it) into a temp folder, starts
-// the router with the test PKI and a fixed clock (2026-06-01T00:00:00Z),
-// submits one STORE job to alice, which the test config signs and encrypts,
-// and waits for it to reach the Maildir outbox. It prints the document size,
-// the peak resident set size (VmHWM from /proc/self/status) before the job
-// and after it, and the job's wall time.
+// Writes a document of --size octets of fixed pseudo-random data into a temp
+// folder, in chunks, so the generator itself never holds it. Then it starts
+// the router with the test PKI and a fixed clock (2026-06-01T00:00:00Z) and
+// submits one STORE job to alice, which the test config signs and encrypts.
+// Once the message is in the Maildir outbox, it prints the document size,
+// the peak resident set size (VmHWM from /proc/self/status) before and after
+// the job, and the job's wall time.
 //
 // The document goes by path (attachment.path, built as a stream) unless
 // --in-memory is given, which puts it into attachment.data for comparison.

@@ -1,10 +1,10 @@
 // Builds messages for jobs whose attachments are files (attachment.path).
 //
 // The message is written to a file in the work directory instead of being
-// held in memory: the document entity goes to a temporary file, is signed
-// and encrypted by reading it in chunks, and the result is written with its
-// header fields to the message file. Headers and structure are those of the
-// in-memory builder for the same input. Intermediate files are removed on
+// held in memory. The document entity goes to a temporary file. Signing and
+// encryption read it in chunks, and the result goes with its header fields
+// into the message file. Headers and structure are those of the in-memory
+// builder for the same input. Intermediate files are removed on
 // every path; the message file belongs to the caller once it is returned.
 #pragma once
 

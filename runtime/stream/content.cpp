@@ -7,9 +7,9 @@ void content::add_text(std::string text) {
   pieces_.push_back({std::move(text), {}, 0, {}});
 }
 
-void content::add_file(std::filesystem::path path, uint64_t size, std::string what) {
+void content::add_file(std::filesystem::path path, uint64_t size, std::string description) {
   size_ += size;
-  pieces_.push_back({{}, std::move(path), size, std::move(what)});
+  pieces_.push_back({{}, std::move(path), size, std::move(description)});
 }
 
 void content::read(const chunk_consumer& consume) const {
@@ -19,7 +19,7 @@ void content::read(const chunk_consumer& consume) const {
         consume(reinterpret_cast<const uint8_t*>(part.text.data()), part.text.size());
       continue;
     }
-    read_file(part.file, part.what, part.size, consume);
+    read_file(part.file, part.description, part.size, consume);
   }
 }
 

@@ -17,7 +17,7 @@ class content {
   void add_text(std::string text);
 
   /// Adds a whole file whose length must stay `size` until the content is read.
-  void add_file(std::filesystem::path path, uint64_t size, std::string what);
+  void add_file(std::filesystem::path path, uint64_t size, std::string description);
 
   /// Returns the total length in octets.
   uint64_t size() const { return size_; }
@@ -34,7 +34,7 @@ class content {
     std::string text;
     std::filesystem::path file;  // empty for a text piece
     uint64_t size = 0;
-    std::string what;
+    std::string description;
   };
   std::vector<piece> pieces_;
   uint64_t size_ = 0;

@@ -47,16 +47,17 @@ class base64_writer {
 
 } // namespace
 
-uint64_t write_base64_file(const std::filesystem::path& file, const std::string& what, const text_sink& sink) {
+uint64_t write_base64_file(const std::filesystem::path& file, const std::string& description, const text_sink& sink) {
   base64_writer writer(sink);
-  const uint64_t length = read_file(file, what, std::nullopt,
+  const uint64_t length = read_file(file, description, std::nullopt,
                                     [&writer](const uint8_t* data, size_t size) { writer.write(data, size); });
   writer.finish();
   return length;
 }
 
-void write_document_entity(std::string_view body_text, const std::vector<document_attachment>& attachments,
-                           std::string_view boundary, const text_sink& sink) {
+std::vector<std::string> write_document_entity(std::string_view body_text,
+                                               const std::vector<document_attachment>& attachments,
+                                               std::string_view boundary, const text_sink& sink) {
   std::vector<mime::attachment_label> labels;
   for (const document_attachment& attachment : attachments)
     labels.push_back({attachment.filename, attachment.content_type});
@@ -67,6 +68,7 @@ void write_document_entity(std::string_view body_text, const std::vector<documen
     write_attachment_body(attachments[i], sink);
     sink(frame[i + 1]);
   }
+  return frame;
 }
 
 cms::signed_data_frame sign_content(const content& entity, const cms::signer_identity& signer,

@@ -35,13 +35,15 @@ struct document_attachment {
 };
 
 /// Writes a file as base64 lines of 76 characters ended by CR LF.
-/// `what` names the file in errors. Returns the file's length.
-uint64_t write_base64_file(const std::filesystem::path& file, const std::string& what, const text_sink& sink);
+/// `description` names the file in errors. Returns the file's length.
+uint64_t write_base64_file(const std::filesystem::path& file, const std::string& description, const text_sink& sink);
 
 /// Writes the document entity that mime::build_document_entity() builds for
-/// the same text, attachments and boundary.
-void write_document_entity(std::string_view body_text, const std::vector<document_attachment>& attachments,
-                           std::string_view boundary, const text_sink& sink);
+/// the same text, attachments and boundary. Returns the entity's text around
+/// the attachment bodies, so a caller can check it for another boundary.
+std::vector<std::string> write_document_entity(std::string_view body_text,
+                                               const std::vector<document_attachment>& attachments,
+                                               std::string_view boundary, const text_sink& sink);
 
 /// Reads the content once for its digest and signs it as cms::sign() does.
 cms::signed_data_frame sign_content(const content& entity, const cms::signer_identity& signer,

@@ -86,25 +86,28 @@ std::filesystem::path temporary_file::release() {
   return path_;
 }
 
-uint64_t readable_file_size(const std::filesystem::path& path, const std::string& what) {
+uint64_t readable_file_size(const std::filesystem::path& path, const std::string& description) {
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0)
-    throw router_error("cannot read " + what + ": " + system_error_text() + "; check the path and its permissions");
+    throw router_error("cannot read " + description + ": " + system_error_text() +
+                       "; check the path and its permissions");
   if (!S_ISREG(status.st_mode))
-    throw router_error("cannot read " + what + ": it is not a regular file; give the path of a file");
+    throw router_error("cannot read " + description + ": it is not a regular file; give the path of a file");
   if (::access(path.c_str(), R_OK) != 0)
-    throw router_error("cannot read " + what + ": " + system_error_text() + "; check the path and its permissions");
+    throw router_error("cannot read " + description + ": " + system_error_text() +
+                       "; check the path and its permissions");
   return static_cast<uint64_t>(status.st_size);
 }
 
-uint64_t read_file(const std::filesystem::path& path, const std::string& what,
+uint64_t read_file(const std::filesystem::path& path, const std::string& description,
                    std::optional<uint64_t> expected_size, const chunk_consumer& consume) {
   const descriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0)
-    throw router_error("cannot open " + what + ": " + system_error_text() + "; check the path and its permissions");
+    throw router_error("cannot open " + description + ": " + system_error_text() +
+                       "; check the path and its permissions");
   struct stat status {};
   if (::fstat(file.fd, &status) != 0 || !S_ISREG(status.st_mode))
-    throw router_error("cannot read " + what + ": it is not a regular file; give the path of a file");
+    throw router_error("cannot read " + description + ": it is not a regular file; give the path of a file");
   const uint64_t expected = expected_size.value_or(static_cast<uint64_t>(status.st_size));
 
   const auto buffer = std::make_unique<uint8_t[]>(chunk_size);
@@ -114,7 +117,7 @@ uint64_t read_file(const std::filesystem::path& path, const std::string& what,
     if (count < 0 && errno == EINTR)
       continue;
     if (count < 0)
-      throw router_error("cannot read " + what + ": " + system_error_text() + "; check the file and its disk");
+      throw router_error("cannot read " + description + ": " + system_error_text() + "; check the file and its disk");
     if (count == 0)
       break;
     total += static_cast<uint64_t>(count);
@@ -123,7 +126,7 @@ uint64_t read_file(const std::filesystem::path& path, const std::string& what,
     consume(buffer.get(), static_cast<size_t>(count));
   }
   if (total != expected)
-    throw router_error(what + " changed size while it was read (expected " + std::to_string(expected) +
+    throw router_error(description + " changed size while it was read (expected " + std::to_string(expected) +
                        " octets, found " + (total > expected ? "more" : std::to_string(total)) +
                        "); send it again once the file is complete");
   return total;

@@ -15,8 +15,8 @@
 
 namespace router::stream {
 
-/// Octets read or written per system call. Peak memory of a streamed build
-/// is a small multiple of this, whatever the document size.
+/// Octets read per system call. Peak memory of a streamed build is a small
+/// multiple of this, whatever the document size.
 constexpr size_t chunk_size = 256 * 1024;
 
 /// Receives the octets of a file or content, one piece at a time.
@@ -56,15 +56,15 @@ class temporary_file {
   bool keep_ = false;
 };
 
-/// Reads a file in chunks of chunk_size and passes them to `consume`. `what`
+/// Reads a file in chunks of chunk_size and passes them to `consume`. `description`
 /// names the file in errors, e.g. "attachment file /scans/a.pdf". When
 /// `expected_size` is set, a file of another length is an error; without it
 /// the length found when the file is opened is expected. Returns the octets read.
-uint64_t read_file(const std::filesystem::path& path, const std::string& what,
+uint64_t read_file(const std::filesystem::path& path, const std::string& description,
                    std::optional<uint64_t> expected_size, const chunk_consumer& consume);
 
-/// Returns a file's size, or throws router_error naming `what` when it is
+/// Returns a file's size, or throws router_error naming `description` when it is
 /// missing, unreadable or not a regular file.
-uint64_t readable_file_size(const std::filesystem::path& path, const std::string& what);
+uint64_t readable_file_size(const std::filesystem::path& path, const std::string& description);
 
 } // namespace router::stream

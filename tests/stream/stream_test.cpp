@@ -58,8 +58,8 @@ TEST(write_base64_file_test, MatchesInMemoryEncoding) {
   write_file(dir / "document.bin", octets);
 
   std::string encoded;
-  const uint64_t length =
-      stream::write_base64_file(dir / "document.bin", "test file", [&encoded](std::string_view text) { encoded += text; });
+  const auto append = [&encoded](std::string_view text) { encoded += text; };
+  const uint64_t length = stream::write_base64_file(dir / "document.bin", "test file", append);
 
   EXPECT_EQ(length, octets.size());
   EXPECT_EQ(encoded, mime::base64_lines(octets));
