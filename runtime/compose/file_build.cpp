@@ -78,7 +78,7 @@ messages::built_message build_message_file(const config::loaded_config& config, 
 
   // The random values are drawn in the order of the in-memory builder:
   // document boundary, signature, signed boundary, envelope, Message-ID.
-  stream::temporary_file document_file(directory, "entity");
+  stream::temporary_file document_file(directory, "router-entity");
   const std::vector<std::string> document_texts = stream::write_document_entity(
       job.body_text(), attachments_of(job), "=_mixed_" + random_hex(rng, 12), sink_for(document_file));
   document_file.close();
@@ -104,7 +104,7 @@ messages::built_message build_message_file(const config::loaded_config& config, 
       signed_entity.add_text(around.after);
       entity = std::move(signed_entity);
     } else if (plan.encrypt()) {
-      signed_file.emplace(directory, "signed");
+      signed_file.emplace(directory, "router-signed");
       stream::write_encapsulated_signed_entity(entity, frame, sink_for(*signed_file));
       signed_file->close();
       entity = content_of(*signed_file);
@@ -123,7 +123,7 @@ messages::built_message build_message_file(const config::loaded_config& config, 
   }
 
   const auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
-  stream::temporary_file message_file(directory, "message");
+  stream::temporary_file message_file(directory, "router-message");
   const stream::text_sink sink = sink_for(message_file);
   sink(mime::message_header_block(headers));
   if (encryptor)
