@@ -11,6 +11,9 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -47,18 +50,48 @@ messages::destination_result result_for(const messages::built_message& message) 
   return result;
 }
 
+/// Removes a built message's file when its destination is done, delivered or not.
+struct message_file_remover {
+  std::string path;
+  ~message_file_remover() {
+    if (path.empty())
+      return;
+    std::error_code error;
+    std::filesystem::remove(path, error);
+    if (error)
+      log::logger()->warn("delivery: cannot remove message file {}: {}", path, error.message());
+  }
+};
+
+/// Returns the envelope for a built message. A message file goes to a
+/// deliverer that cannot take files as bytes read into memory.
+delivery::envelope envelope_for(const router_context& context, const messages::built_message& message) {
+  delivery::envelope envelope{message.job_id(), message.index(), message.envelope_from(),
+                              {message.address()}, message.message(), message.message_file()};
+  if (envelope.message_file.empty() || context.deliverer->accepts_message_file())
+    return envelope;
+
+  // The outbox and the SMTP client both take files, so only a deliverer added
+  // later without file support gets here, and it holds the message in memory.
+  std::ifstream file(envelope.message_file, std::ios::binary);
+  envelope.message.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  if (!file.good() && !file.eof())
+    throw delivery::delivery_error("cannot read message file " + envelope.message_file, false);
+  envelope.message_file.clear();
+  return envelope;
+}
+
 /// Delivers one built message with retries and returns its final result.
 messages::destination_result deliver_one(const router_context& context, const messages::built_message& message) {
   auto result = result_for(message);
-  if (message.message().empty())
+  const message_file_remover remover{message.message_file()};
+  if (message.message().empty() && message.message_file().empty())
     return result;
 
-  const delivery::envelope envelope{message.job_id(), message.index(), message.envelope_from(),
-                                    {message.address()}, message.message()};
   for (int attempt = 1;; ++attempt) {
     std::this_thread::sleep_for(context.retry.delay_before(attempt));
     try {
-      const auto receipt = context.deliverer->deliver(envelope);
+      const auto receipt = context.deliverer->deliver(envelope_for(context, message));
       result.set_outbox_file(receipt.outbox_file);
       result.set_smtp_reply(receipt.smtp_reply);
       log::logger()->info("delivery: job {} destination {} ({}): delivered to {}", message.job_id(), message.index(),

@@ -7,7 +7,10 @@
 #     and one fixed-rate run;
 #   - the OpenSSL peers (openssl_peer) for the same work: the CMS API in
 #     process, and one `openssl cms` process per message;
-#   - `botan speed` for RSA-2048 signing and AES-256-CBC, the raw Botan limit.
+#   - `botan speed` for RSA-2048 signing and AES-256-CBC, the raw Botan limit;
+#   - large_document: peak RSS for one 64 MiB and one 256 MiB document sent
+#     by path, signed and encrypted (about 10 s; needs about 1.2 GiB free in
+#     TMPDIR for the document, the intermediate files and the message).
 # Each end-to-end figure is the median of BENCH_REPEATS runs of BENCH_SECONDS
 # seconds each. On a 2-core machine the whole run takes about four minutes
 # once built (200 s when recorded in docs/BENCHMARKS.md).
@@ -34,7 +37,7 @@ load_before=$(uptime)
 if [[ ! -f "$build_dir/build.ninja" ]]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-ninja -C "$build_dir" -j2 router_bench router_load openssl_peer
+ninja -C "$build_dir" -j2 router_bench router_load openssl_peer large_document
 bin=$build_dir/bench
 
 work_dir=$(mktemp -d "${TMPDIR:-/tmp}/router-benchmarks-XXXXXX")
@@ -96,12 +99,34 @@ for repeat in $(seq "$repeats"); do
     --functions store --to alice --sizes 4k --rate 50 "${limits[@]}"
 done
 
+# One process per size, because peak RSS only grows within a process.
+echo "run-benchmarks: large documents by path"
+large_rows=""
+for size in 64m 256m; do
+  if ! line=$("$bin/large_document" --pki "$work_dir" --workers "$threads" --size "$size" --json); then
+    echo "run-benchmarks: FAILED or incomplete: large_document --size $size" >&2
+  fi
+  large_rows+=$(python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+mib = 1024 * 1024
+print("| %.0f MiB | %.0f MiB | %.1f MiB | %.1f MiB | %.1f s |" % (
+    r["document_bytes"] / mib, r["message_bytes"] / mib, r["peak_rss_before_kib"] / 1024,
+    r["peak_rss_kib"] / 1024, r["wall_seconds"]))' "$line")$'\n'
+done
+
 load_after=$(uptime)
 echo "run-benchmarks: load after: $load_after"
 
 python3 "$root/bench/summarize_results.py" --results "$results" --micro "$work_dir/micro.json" \
   --botan "$work_dir/botan-speed.txt" --threads "$threads" --seconds "$seconds" --repeats "$repeats" \
   --load-before "$load_before" --load-after "$load_after" --run-seconds "$SECONDS" >"$output"
+{
+  printf '\n### One large document by path, signed and encrypted (large_document)\n\n'
+  printf '| document | message | peak RSS before the job | peak RSS | wall time |\n'
+  printf '| ---: | ---: | ---: | ---: | ---: |\n'
+  printf '%s' "$large_rows"
+} >>"$output"
 
 cat "$output"
 echo "run-benchmarks: table written to $output"

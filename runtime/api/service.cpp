@@ -1,6 +1,8 @@
 #include "runtime/api/service.hpp"
 
 #include "actors/actors.hpp"
+#include "runtime/common/error.hpp"
+#include "runtime/compose/file_build.hpp"
 #include "runtime/log/log.hpp"
 #include "runtime/reception/routing_handler.hpp"
 #include "runtime/smtp/server.hpp"
@@ -82,6 +84,11 @@ struct service::impl {
       throw invalid_job("job " + job.job_id() +
                         " sets received_message together with body_text or attachments; a routed message is "
                         "sent unchanged, so set only received_message");
+    try {
+      compose::check_attachments(job);
+    } catch (const router_error& e) {
+      throw invalid_job(e.what());
+    }
 
     const std::lock_guard<std::mutex> lock(mutex);
     if (stopped)

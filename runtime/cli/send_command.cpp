@@ -7,6 +7,7 @@
 #include "runtime/config/config.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -24,7 +25,9 @@ constexpr const char* send_usage =
     "                       forwarding, smtp_reception\n"
     "  --to DEST            destination, in send order: an address-book id or an e-mail address;\n"
     "                       append :sign or :nosign to set its signature (standard_address only)\n"
-    "  --attach FILE[=TYPE] attach a file; TYPE defaults from the extension (.pdf, .tif/.tiff, .txt)\n"
+    "  --attach FILE[=TYPE] attach a file; TYPE defaults from the extension (.pdf, .tif/.tiff, .txt).\n"
+    "                       Files over 1 MiB are read in chunks while each message is built,\n"
+    "                       so they must stay unchanged until the command ends\n"
     "  --subject TEXT       Subject header\n"
     "  --body TEXT          text part of the message\n"
     "  --encrypt            ask for encryption (destinations with a certificate and encrypt on)\n"
@@ -46,18 +49,29 @@ std::string guess_content_type(const std::string& file) {
   return "application/octet-stream";
 }
 
+/// Attachment files larger than this go into the job by path, so the router
+/// streams them instead of holding them in memory.
+constexpr std::uintmax_t max_in_memory_attachment = 1024 * 1024;
+
 messages::attachment read_attachment(const std::string& spec) {
   const auto equals = spec.find('=');
   const std::string path = spec.substr(0, equals);
+  messages::attachment attachment;
+  attachment.set_filename(path.substr(path.find_last_of('/') + 1));
+  attachment.set_content_type(equals == std::string::npos ? guess_content_type(path) : spec.substr(equals + 1));
+
+  std::error_code error;
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  if (!error && size > max_in_memory_attachment) {
+    attachment.set_path(std::filesystem::absolute(path).string());
+    return attachment;
+  }
+
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw std::invalid_argument("cannot read attachment '" + path + "'; check the path");
   std::ostringstream data;
   data << in.rdbuf();
-
-  messages::attachment attachment;
-  attachment.set_filename(path.substr(path.find_last_of('/') + 1));
-  attachment.set_content_type(equals == std::string::npos ? guess_content_type(path) : spec.substr(equals + 1));
   attachment.set_data(data.str());
   return attachment;
 }

@@ -82,6 +82,22 @@ void encode_issuer_and_serial_number(Botan::DER_Encoder& der, const Botan::X509_
       .end_cons();
 }
 
+bytes der_header(uint8_t identifier, uint64_t length) {
+  bytes header{identifier};
+  if (length < 0x80) {
+    header.push_back(static_cast<uint8_t>(length));
+    return header;
+  }
+
+  // Long form: 0x80 plus the count of length octets, then the length big-endian.
+  bytes octets;
+  for (uint64_t rest = length; rest != 0; rest >>= 8)
+    octets.insert(octets.begin(), static_cast<uint8_t>(rest & 0xFF));
+  header.push_back(static_cast<uint8_t>(0x80 | octets.size()));
+  header.insert(header.end(), octets.begin(), octets.end());
+  return header;
+}
+
 bytes content_info(const Botan::OID& content_type, const bytes& content) {
   bytes out;
   Botan::DER_Encoder(out)

@@ -86,6 +86,11 @@ void encode_issuer_and_serial_number(Botan::DER_Encoder& der, const Botan::X509_
 /// "ECDSA", ...), or the dotted OID when Botan cannot load the key.
 std::string public_key_algorithm(const Botan::X509_Certificate& certificate);
 
+/// Returns the identifier and length octets of a DER element (X.690 8.1.2 and
+/// 8.1.3) whose contents are `length` octets long. `identifier` is the whole
+/// identifier octet, e.g. 0x30 for SEQUENCE; only low tag numbers fit in it.
+bytes der_header(uint8_t identifier, uint64_t length);
+
 /// Wraps a DER content in ContentInfo (RFC 5652 section 3).
 bytes content_info(const Botan::OID& content_type, const bytes& content);
 

@@ -9,6 +9,7 @@
 #include "runtime/certs/certs.hpp"
 #include "runtime/cms/cms.hpp"
 #include "runtime/cms/encoding.hpp"
+#include "runtime/cms/streaming.hpp"
 #include "runtime/common/error.hpp"
 
 #include <botan/hash.h>
@@ -168,20 +169,6 @@ bytes signed_attributes_contents(const bytes& message_digest, const signing_opti
   });
 }
 
-bytes encode_encapsulated_content_info(const bytes& content, bool detached) {
-  Botan::DER_Encoder der;
-  der.start_cons(Botan::SEQUENCE);
-  der.encode(id_data);  // eContentType
-  if (!detached) {
-    der.start_explicit(0)  // eContent [0] EXPLICIT OCTET STRING
-        .encode(content, Botan::OCTET_STRING)
-        .end_explicit();
-  }
-  der.end_cons();
-  const auto encoded = der.get_contents();
-  return bytes(encoded.begin(), encoded.end());
-}
-
 /// Returns the content octets of CertificateSet: the signer's certificate and
 /// the intermediates, each once.
 bytes certificate_set_contents(const signer_identity& signer) {
@@ -209,22 +196,63 @@ bytes encode_signer_info(const signer_identity& signer, digest_algorithm digest,
   return out;
 }
 
-bytes encode_signed_data(const bytes& content, const signer_identity& signer, const signing_options& options,
-                         const bytes& signer_info) {
-  const bytes digest_algorithms = sorted_set_contents({encode_value(digest_algorithm_identifier(options.digest))});
+void append(bytes& out, const bytes& more) {
+  out.insert(out.end(), more.begin(), more.end());
+}
 
-  bytes out;
-  Botan::DER_Encoder der(out);
-  der.start_cons(Botan::SEQUENCE);
+/// Frames the SignedData ContentInfo (RFC 5652 sections 3 and 5.1) around
+/// `content_length` octets of encapsulated content, or around none when the
+/// signature is detached.
+signed_data_frame frame_signed_data(uint64_t content_length, const signer_identity& signer,
+                                    const signing_options& options, const bytes& signer_info) {
   // version 1 (RFC 5652 5.1): no attribute or "other" certificates, eContentType
   // id-data and only version 1 SignerInfos.
-  der.encode(size_t{1});
-  der.add_object(Botan::SET, Botan::CONSTRUCTED, digest_algorithms);                          // digestAlgorithms
-  der.raw_bytes(encode_encapsulated_content_info(content, options.detached));                 // encapContentInfo
-  der.add_object(Botan::ASN1_Tag(0), context_constructed, certificate_set_contents(signer));  // certificates [0] IMPLICIT
-  der.add_object(Botan::SET, Botan::CONSTRUCTED, sorted_set_contents({signer_info}));         // signerInfos
-  der.end_cons();
-  return out;
+  bytes version;
+  Botan::DER_Encoder(version).encode(size_t{1});
+  bytes digest_algorithms;
+  Botan::DER_Encoder(digest_algorithms)
+      .add_object(Botan::SET, Botan::CONSTRUCTED,
+                  sorted_set_contents({encode_value(digest_algorithm_identifier(options.digest))}));
+  bytes certificates;  // certificates [0] IMPLICIT
+  Botan::DER_Encoder(certificates)
+      .add_object(Botan::ASN1_Tag(0), context_constructed, certificate_set_contents(signer));
+  bytes signer_infos;
+  Botan::DER_Encoder(signer_infos).add_object(Botan::SET, Botan::CONSTRUCTED, sorted_set_contents({signer_info}));
+
+  // encapContentInfo: eContentType, then eContent [0] EXPLICIT OCTET STRING
+  // unless detached. The content octets themselves are not part of the frame.
+  bytes encapsulated_start = encode_value(id_data);
+  uint64_t encapsulated_length = encapsulated_start.size();
+  if (!options.detached) {
+    const bytes octet_string = der_header(0x04, content_length);
+    const bytes explicit_tag = der_header(0xA0, octet_string.size() + content_length);
+    append(encapsulated_start, explicit_tag);
+    append(encapsulated_start, octet_string);
+    encapsulated_length += explicit_tag.size() + octet_string.size() + content_length;
+  }
+  const bytes encapsulated_header = der_header(0x30, encapsulated_length);
+
+  const uint64_t signed_data_length = version.size() + digest_algorithms.size() + encapsulated_header.size() +
+                                      encapsulated_length + certificates.size() + signer_infos.size();
+  const bytes signed_data_header = der_header(0x30, signed_data_length);
+  const bytes content_type = encode_value(id_signed_data);
+  const bytes explicit_content = der_header(0xA0, signed_data_header.size() + signed_data_length);
+  const bytes content_info_header =
+      der_header(0x30, content_type.size() + explicit_content.size() + signed_data_header.size() + signed_data_length);
+
+  signed_data_frame frame;
+  const std::initializer_list<const bytes*> prefix_pieces = {
+      &content_info_header, &content_type,        &explicit_content,    &signed_data_header,
+      &version,             &digest_algorithms,   &encapsulated_header, &encapsulated_start};
+  for (const bytes* piece : prefix_pieces)
+    append(frame.prefix, *piece);
+  append(frame.suffix, certificates);
+  append(frame.suffix, signer_infos);
+  if (options.detached) {
+    append(frame.prefix, frame.suffix);
+    frame.suffix.clear();
+  }
+  return frame;
 }
 
 } // namespace
@@ -233,18 +261,18 @@ digest_algorithm signing_digest(const Botan::Private_Key& key, digest_algorithm 
   return key.algo_name() == "Ed25519" ? digest_algorithm::sha512 : configured;
 }
 
-bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
-           Botan::RandomNumberGenerator& rng) {
+std::unique_ptr<Botan::HashFunction> make_content_hash(digest_algorithm digest) {
+  return Botan::HashFunction::create_or_throw(botan_hash_name(digest));
+}
+
+signed_data_frame sign_digest(const bytes& content_digest, uint64_t content_length, const signer_identity& signer,
+                              const signing_options& options, Botan::RandomNumberGenerator& rng) {
   check_signer(signer);
   const signature_scheme scheme = choose_signature_scheme(*signer.private_key, options);
 
-  const auto hash = Botan::HashFunction::create_or_throw(botan_hash_name(options.digest));
-  const auto digest = hash->process(content);
-  const bytes message_digest(digest.begin(), digest.end());
-
   // RFC 5652 section 5.4: the signature covers the DER of the attributes with
   // the SET OF tag (0x31), while the SignerInfo carries them as [0] IMPLICIT.
-  const bytes attributes = signed_attributes_contents(message_digest, options);
+  const bytes attributes = signed_attributes_contents(content_digest, options);
   bytes attributes_as_set;
   Botan::DER_Encoder(attributes_as_set).add_object(Botan::SET, Botan::CONSTRUCTED, attributes);
 
@@ -252,7 +280,20 @@ bytes sign(const bytes& content, const signer_identity& signer, const signing_op
   const auto signature = signer_operation.sign_message(attributes_as_set, rng);
 
   const bytes signer_info = encode_signer_info(signer, options.digest, attributes, scheme.algorithm, signature);
-  return content_info(id_signed_data, encode_signed_data(content, signer, options, signer_info));
+  return frame_signed_data(content_length, signer, options, signer_info);
+}
+
+bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
+           Botan::RandomNumberGenerator& rng) {
+  const auto hash = make_content_hash(options.digest);
+  const auto digest = hash->process(content);
+  signed_data_frame frame = sign_digest(bytes(digest.begin(), digest.end()), content.size(), signer, options, rng);
+
+  bytes out = std::move(frame.prefix);
+  if (!options.detached)
+    append(out, content);
+  append(out, frame.suffix);
+  return out;
 }
 
 } // namespace router::cms

@@ -23,6 +23,9 @@ struct envelope {
   std::string mail_from;
   std::vector<std::string> recipients;
   std::string message;  // CRLF line ends
+  // A file that contains the message, in place of `message` for large
+  // documents. Only a deliverer whose accepts_message_file() is true reads it.
+  std::string message_file;
 };
 
 /// Location of a delivered message: an outbox file or the relay's reply.
@@ -51,6 +54,10 @@ class deliverer {
 
   /// Returns a short description of the target for logs, e.g. "outbox /var/out".
   virtual std::string describe() const = 0;
+
+  /// Returns true when deliver() takes envelope::message_file. A deliverer
+  /// that moves the file away leaves nothing for the caller to remove.
+  virtual bool accepts_message_file() const { return false; }
 };
 
 /// Retry schedule for temporary failures: exponential back-off from

@@ -1,5 +1,7 @@
 // Maildir outbox: each message is written to DIR/tmp, flushed to disk and
 // renamed into DIR/new as <unique>.eml, so a reader never sees half a message.
+// A message given as a file is flushed and renamed into DIR/new when it is on
+// the outbox's file system, else copied in chunks through DIR/tmp first.
 #pragma once
 
 #include "runtime/delivery/delivery.hpp"
@@ -15,9 +17,11 @@ class maildir_outbox : public deliverer {
 
   receipt deliver(const envelope& message) override;
   std::string describe() const override;
+  bool accepts_message_file() const override { return true; }
 
  private:
   std::string unique_name(const envelope& message);
+  receipt move_message_file(const envelope& message, const std::string& name);
 
   std::filesystem::path directory_;
   unsigned long sequence_ = 0;

@@ -1,16 +1,29 @@
 #include "runtime/delivery/smtp_client.hpp"
 
+#include "runtime/delivery/smtp_file_data.hpp"
+
 #include "runtime/log/log.hpp"
 #include "runtime/smtp/connection.hpp"
 
 #include <botan/base64.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 
 namespace router::delivery {
 
 namespace {
+
+/// Returns the size of an envelope's message file; a file that cannot be read
+/// fails the delivery permanently, since a retry reads the same file.
+uint64_t file_size(const envelope& message) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(message.message_file, error);
+  if (error)
+    throw delivery_error("cannot read message file " + message.message_file + ": " + error.message(), false);
+  return size;
+}
 
 // RFC 5321 4.5.3.1.5 allows 512 octets per reply line; some relays send more.
 constexpr size_t max_reply_line = 2048;
@@ -297,14 +310,15 @@ void smtp_client::authenticate() {
 std::optional<receipt> smtp_client::send_transaction(bool reused) {
   const envelope& message = *message_;
   const ehlo_extensions& extensions = session_->extensions;
-  if (extensions.size && extensions.size_limit > 0 && message.message.size() > extensions.size_limit)
-    fail("the message is " + std::to_string(message.message.size()) + " octets, over the relay's SIZE limit of " +
+  const uint64_t message_size = message.message_file.empty() ? message.message.size() : file_size(message);
+  if (extensions.size && extensions.size_limit > 0 && message_size > extensions.size_limit)
+    fail("the message is " + std::to_string(message_size) + " octets, over the relay's SIZE limit of " +
              std::to_string(extensions.size_limit) + " octets; nothing was sent",
          false);
 
   std::string mail = "MAIL FROM:<" + message.mail_from + ">";
   if (extensions.size)
-    mail += " SIZE=" + std::to_string(message.message.size());
+    mail += " SIZE=" + std::to_string(message_size);
 
   reply mail_reply;
   try {
@@ -333,7 +347,12 @@ std::optional<receipt> smtp_client::send_transaction(bool reused) {
   }
 
   try {
-    session_->connection->write_all(dot_stuff(message.message), settings_.timeout);
+    if (message.message_file.empty()) {
+      session_->connection->write_all(dot_stuff(message.message), settings_.timeout);
+    } else {
+      send_message_file(message.message_file,
+                        [this](std::string_view chunk) { session_->connection->write_all(chunk, settings_.timeout); });
+    }
   } catch (const smtp::connection_error& e) {
     connection_failed("the message data", e);
   }

@@ -73,6 +73,7 @@ class smtp_client : public deliverer {
   ~smtp_client() override;
 
   receipt deliver(const envelope& message) override;
+  bool accepts_message_file() const override { return true; }
   std::string describe() const override;
 
  private:

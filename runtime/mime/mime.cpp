@@ -49,26 +49,6 @@ bool has_canonical_line_ends(std::string_view text) {
   return true;
 }
 
-/// Joins parts into a multipart body (RFC 2046 5.1.1). Each delimiter is CR LF,
-/// "--" and the boundary, so a part's bytes are exactly what lies between the
-/// CR LF that ends one delimiter line and the CR LF that starts the next.
-std::string multipart_body(std::string_view preamble, const std::vector<std::string>& parts,
-                           std::string_view boundary) {
-  const std::string dash_boundary = "--" + std::string(boundary);
-
-  std::string body(preamble);
-  for (const std::string& part : parts) {
-    body += crlf;
-    body += dash_boundary;
-    body += crlf;
-    body += part;
-  }
-  body += crlf;
-  body += dash_boundary + "--";
-  body += crlf;
-  return body;
-}
-
 std::string text_part(std::string_view body_text) {
   if (!detail::is_valid_utf8(body_text))
     throw router_error("document text is not valid UTF-8; pass the text as UTF-8");
@@ -86,7 +66,7 @@ std::string text_part(std::string_view body_text) {
   return part;
 }
 
-void check_attachment(const attachment& file) {
+void check_attachment(const attachment_label& file) {
   detail::reject_line_breaks("attachment file name", file.filename);
   if (file.filename.empty())
     throw router_error("attachment file name is empty; give every attachment a file name");
@@ -104,7 +84,8 @@ void check_attachment(const attachment& file) {
                        "\" is invalid; expected type/subtype without parameters, such as application/pdf");
 }
 
-std::string attachment_part(const attachment& file) {
+/// Returns the header fields and empty line of an attachment part; its base64 body follows.
+std::string attachment_part_header(const attachment_label& file) {
   check_attachment(file);
 
   const std::string content_type =
@@ -116,7 +97,6 @@ std::string attachment_part(const attachment& file) {
   part += header_field("Content-Transfer-Encoding", "base64");
   part += header_field("Content-Disposition", disposition);
   part += crlf;
-  part += base64_lines(file.data);
   return part;
 }
 
@@ -140,37 +120,63 @@ void check_message_id(std::string_view message_id) {
 
 } // namespace
 
-std::string build_document_entity(std::string_view body_text, const std::vector<attachment>& attachments,
-                                  std::string_view boundary) {
+std::vector<std::string> document_entity_frame(std::string_view body_text,
+                                               const std::vector<attachment_label>& attachments,
+                                               std::string_view boundary) {
   std::string text = text_part(body_text);
   if (attachments.empty())
-    return text;
+    return {std::move(text)};
 
   detail::check_boundary(boundary);
+  detail::check_boundary_absent(text, boundary);
 
-  std::vector<std::string> parts;
-  parts.push_back(std::move(text));
-  for (const attachment& file : attachments)
-    parts.push_back(attachment_part(file));
-  for (const std::string& part : parts)
-    detail::check_boundary_absent(part, boundary);
-
+  // The multipart body of RFC 2046 5.1.1. Each delimiter is CR LF, "--" and
+  // the boundary, so a part's bytes are exactly what lies between the CR LF
+  // that ends one delimiter line and the CR LF that starts the next. The
+  // base64 bodies need no boundary check: "-" is not in the base64 alphabet.
+  const std::string delimiter = std::string(crlf) + "--" + std::string(boundary) + std::string(crlf);
   const std::string content_type =
       detail::with_parameters("multipart/mixed", {"boundary=\"" + std::string(boundary) + "\""});
-  std::string entity = header_field("Content-Type", content_type);
-  entity += crlf;
-  entity += multipart_body("This is a MIME message with attached documents.", parts, boundary);
+  std::string piece = header_field("Content-Type", content_type);
+  piece += crlf;
+  piece += "This is a MIME message with attached documents.";
+  piece += delimiter;
+  piece += text;
+
+  std::vector<std::string> frame;
+  for (const attachment_label& file : attachments) {
+    const std::string header = attachment_part_header(file);
+    detail::check_boundary_absent(header, boundary);
+    piece += delimiter;
+    piece += header;
+    frame.push_back(std::move(piece));
+    piece.clear();
+  }
+  piece += crlf;
+  piece += "--" + std::string(boundary) + "--";
+  piece += crlf;
+  frame.push_back(std::move(piece));
+  return frame;
+}
+
+std::string build_document_entity(std::string_view body_text, const std::vector<attachment>& attachments,
+                                  std::string_view boundary) {
+  std::vector<attachment_label> labels;
+  for (const attachment& file : attachments)
+    labels.push_back({file.filename, file.content_type});
+  const std::vector<std::string> frame = document_entity_frame(body_text, labels, boundary);
+
+  std::string entity = frame.front();
+  for (size_t i = 0; i < attachments.size(); ++i) {
+    entity += base64_lines(attachments[i].data);
+    entity += frame[i + 1];
+  }
   return entity;
 }
 
-std::string build_signed_entity(std::string_view signed_entity, const std::vector<uint8_t>& signature_der,
-                                std::string_view micalg, std::string_view boundary) {
+entity_frame signed_entity_frame(const std::vector<uint8_t>& signature_der, std::string_view micalg,
+                                 std::string_view boundary) {
   detail::check_boundary(boundary);
-  if (signed_entity.empty())
-    throw router_error("signed entity is empty; pass the entity that was signed");
-  if (!has_canonical_line_ends(signed_entity))
-    throw router_error("signed entity contains a lone CR or LF; canonicalize it to CR LF before signing");
-  detail::check_boundary_absent(signed_entity, boundary);
   if (signature_der.empty())
     throw router_error("signature is empty; pass the DER-encoded CMS SignedData");
 
@@ -187,14 +193,42 @@ std::string build_signed_entity(std::string_view signed_entity, const std::vecto
   const std::string content_type = detail::with_parameters(
       "multipart/signed", {"protocol=\"application/pkcs7-signature\"", "micalg=" + std::string(micalg),
                            "boundary=\"" + std::string(boundary) + "\""});
-  std::string entity = header_field("Content-Type", content_type);
-  entity += crlf;
-  entity += multipart_body("This is an S/MIME signed message.", {std::string(signed_entity), signature_part},
-                           boundary);
+  const std::string delimiter = std::string(crlf) + "--" + std::string(boundary) + std::string(crlf);
+
+  entity_frame frame;
+  frame.before = header_field("Content-Type", content_type);
+  frame.before += crlf;
+  frame.before += "This is an S/MIME signed message.";
+  frame.before += delimiter;
+  frame.after = delimiter;
+  frame.after += signature_part;
+  frame.after += crlf;
+  frame.after += "--" + std::string(boundary) + "--";
+  frame.after += crlf;
+  return frame;
+}
+
+void check_boundary_absent(std::string_view content, std::string_view boundary) {
+  detail::check_boundary_absent(content, boundary);
+}
+
+std::string build_signed_entity(std::string_view signed_entity, const std::vector<uint8_t>& signature_der,
+                                std::string_view micalg, std::string_view boundary) {
+  detail::check_boundary(boundary);
+  if (signed_entity.empty())
+    throw router_error("signed entity is empty; pass the entity that was signed");
+  if (!has_canonical_line_ends(signed_entity))
+    throw router_error("signed entity contains a lone CR or LF; canonicalize it to CR LF before signing");
+  detail::check_boundary_absent(signed_entity, boundary);
+
+  const entity_frame frame = signed_entity_frame(signature_der, micalg, boundary);
+  std::string entity = frame.before;
+  entity += signed_entity;
+  entity += frame.after;
   return entity;
 }
 
-std::string build_pkcs7_mime_entity(const std::vector<uint8_t>& cms_der, std::string_view smime_type) {
+std::string pkcs7_mime_entity_header(std::string_view smime_type) {
   // RFC 8551 3.2.2 lists these smime-type values.
   const std::vector<std::string_view> known_types = {"enveloped-data", "authEnveloped-data", "signed-data",
                                                      "certs-only", "compressed-data"};
@@ -202,28 +236,31 @@ std::string build_pkcs7_mime_entity(const std::vector<uint8_t>& cms_der, std::st
   if (std::find(known_types.begin(), known_types.end(), smime_type) == known_types.end())
     throw router_error("smime-type \"" + std::string(smime_type) +
                        "\" is invalid; expected enveloped-data, authEnveloped-data or signed-data");
-  if (cms_der.empty())
-    throw router_error("CMS content is empty; pass the DER-encoded CMS ContentInfo");
 
   const std::string content_type = detail::with_parameters(
       "application/pkcs7-mime", {"smime-type=" + std::string(smime_type), "name=smime.p7m"});
-  std::string entity = header_field("Content-Type", content_type);
-  entity += header_field("Content-Transfer-Encoding", "base64");
-  entity += header_field("Content-Disposition", "attachment; filename=smime.p7m");
-  entity += crlf;
+  std::string header = header_field("Content-Type", content_type);
+  header += header_field("Content-Transfer-Encoding", "base64");
+  header += header_field("Content-Disposition", "attachment; filename=smime.p7m");
+  header += crlf;
+  return header;
+}
+
+std::string build_pkcs7_mime_entity(const std::vector<uint8_t>& cms_der, std::string_view smime_type) {
+  std::string entity = pkcs7_mime_entity_header(smime_type);
+  if (cms_der.empty())
+    throw router_error("CMS content is empty; pass the DER-encoded CMS ContentInfo");
   entity += base64_lines(cms_der);
   return entity;
 }
 
-std::string build_message(const message_headers& headers, std::string_view entity) {
+std::string message_header_block(const message_headers& headers) {
   detail::reject_line_breaks("Date", headers.date);
   if (headers.date.empty())
     throw router_error("Date is empty; format the send time with format_date()");
   check_message_id(headers.message_id);
   if (headers.to.empty())
     throw router_error("message has no To address; add at least one recipient");
-  if (entity.empty() || !has_canonical_line_ends(entity))
-    throw router_error("entity is empty or contains a lone CR or LF; build it with the mime builders");
 
   std::string recipients;
   for (const std::string& to : headers.to) {
@@ -232,12 +269,19 @@ std::string build_message(const message_headers& headers, std::string_view entit
     recipients += detail::mailbox_value("To", to);
   }
 
-  std::string message = header_field("From", detail::mailbox_value("From", headers.from));
-  message += header_field("To", recipients);
-  message += header_field("Subject", detail::subject_value(headers.subject));
-  message += header_field("Date", headers.date);
-  message += header_field("Message-ID", headers.message_id);
-  message += header_field("MIME-Version", "1.0");
+  std::string block = header_field("From", detail::mailbox_value("From", headers.from));
+  block += header_field("To", recipients);
+  block += header_field("Subject", detail::subject_value(headers.subject));
+  block += header_field("Date", headers.date);
+  block += header_field("Message-ID", headers.message_id);
+  block += header_field("MIME-Version", "1.0");
+  return block;
+}
+
+std::string build_message(const message_headers& headers, std::string_view entity) {
+  std::string message = message_header_block(headers);
+  if (entity.empty() || !has_canonical_line_ends(entity))
+    throw router_error("entity is empty or contains a lone CR or LF; build it with the mime builders");
   message += entity;
   return message;
 }

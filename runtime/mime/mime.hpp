@@ -25,6 +25,12 @@ struct attachment {
   std::vector<uint8_t> data;
 };
 
+/// An attachment whose data is written separately, see document_entity_frame().
+struct attachment_label {
+  std::string filename;
+  std::string content_type;
+};
+
 /// The top-level RFC 5322 fields of a message.
 struct message_headers {
   std::string from;
@@ -55,6 +61,31 @@ std::string build_document_entity(std::string_view body_text,
                                   const std::vector<attachment>& attachments,
                                   std::string_view boundary);
 
+/// Returns the document entity of build_document_entity() without the base64
+/// bodies of its attachments, for callers that encode large attachments from
+/// files: the entity is piece 0, the base64_lines() of attachment 0, piece 1,
+/// and so on, ending with the last piece. There is one piece more than there
+/// are attachments. Checks and rejects as build_document_entity() does.
+std::vector<std::string> document_entity_frame(std::string_view body_text,
+                                               const std::vector<attachment_label>& attachments,
+                                               std::string_view boundary);
+
+/// The text of an entity around an inner entity that is written separately.
+struct entity_frame {
+  std::string before;
+  std::string after;
+};
+
+/// Returns the multipart/signed entity of build_signed_entity() without the
+/// signed entity: `before`, the signed entity, then `after`. The caller checks
+/// that the signed entity has CR LF line ends and no line that starts with
+/// "--" and the boundary (see check_boundary_absent()).
+entity_frame signed_entity_frame(const std::vector<uint8_t>& signature_der, std::string_view micalg,
+                                 std::string_view boundary);
+
+/// Throws router_error when a line of `content` starts with "--" and the boundary.
+void check_boundary_absent(std::string_view content, std::string_view boundary);
+
 /// Builds a detached multipart/signed entity (RFC 1847, RFC 8551 3.5.3) around a
 /// canonical entity. The first part contains `signed_entity` byte for byte, so the
 /// signature must be computed over exactly these bytes. Rejects an entity with a
@@ -68,10 +99,32 @@ std::string build_signed_entity(std::string_view signed_entity,
 /// are accepted too). Other values are rejected.
 std::string build_pkcs7_mime_entity(const std::vector<uint8_t>& cms_der, std::string_view smime_type);
 
+/// Returns the header fields and the empty line of build_pkcs7_mime_entity(),
+/// which the base64_lines() of the CMS DER follow.
+std::string pkcs7_mime_entity_header(std::string_view smime_type);
+
+/// Returns the RFC 5322 fields and MIME-Version that build_message() puts
+/// before the entity, after the same checks.
+std::string message_header_block(const message_headers& headers);
+
 /// Prepends the RFC 5322 fields and MIME-Version to a canonical entity. `from`
 /// and each `to` entry are "addr@example.com" or "Display Name <addr@example.com>"
 /// with an ASCII address and a UTF-8 display name; at least one To is required.
 std::string build_message(const message_headers& headers, std::string_view entity);
+
+/// Encodes base64 in lines of 76 characters ended by CR LF, from input given in
+/// pieces of any size. The output equals base64_lines() of all pieces joined.
+class base64_line_encoder {
+ public:
+  /// Appends the complete lines that the input so far allows to `out`.
+  void update(const uint8_t* data, size_t length, std::string& out);
+
+  /// Appends the last, shorter line (with padding) to `out`, if input remains.
+  void finish(std::string& out);
+
+ private:
+  std::vector<uint8_t> pending_;  // fewer octets than one full line takes
+};
 
 /// Formats seconds since the Unix epoch as an RFC 5322 date in UTC.
 std::string format_date(int64_t unix_seconds);

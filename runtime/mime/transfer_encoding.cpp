@@ -64,6 +64,31 @@ std::string base64_lines(const std::vector<uint8_t>& data) {
   return lines;
 }
 
+void base64_line_encoder::update(const uint8_t* data, size_t length, std::string& out) {
+  // 57 input octets make exactly one 76-character line.
+  constexpr size_t line_input = encoded_line_length / 4 * 3;
+  pending_.insert(pending_.end(), data, data + length);
+  const size_t whole = pending_.size() - pending_.size() % line_input;
+  if (whole == 0)
+    return;
+
+  const std::string encoded = Botan::base64_encode(pending_.data(), whole);
+  out.reserve(out.size() + encoded.size() + 2 * (encoded.size() / encoded_line_length));
+  for (size_t start = 0; start < encoded.size(); start += encoded_line_length) {
+    out.append(encoded, start, encoded_line_length);
+    out += "\r\n";
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(whole));
+}
+
+void base64_line_encoder::finish(std::string& out) {
+  if (pending_.empty())
+    return;
+  out += Botan::base64_encode(pending_.data(), pending_.size());
+  out += "\r\n";
+  pending_.clear();
+}
+
 std::string encode_quoted_printable(std::string_view text) {
   std::string encoded;
   size_t line_length = 0;

@@ -118,6 +118,26 @@ else
   fail "openssl cannot decrypt the sent message"
 fi
 
+# An attachment over 1 MiB goes by path and is streamed; openssl must return it unchanged.
+head -c 3145739 /dev/urandom >"$work/large.bin"
+expect_exit 0 "send a 3 MiB attachment" -- "$router" send --config "$demo/router.textproto" --function store \
+  --to bob --attach "$work/large.bin"
+if grep -q '"outcome":"sent_encrypted"' "$work/out.txt"; then pass; else fail "large send output: $(cat "$work/out.txt")"; fi
+large_file=$(sed 's/.*"outbox_file":"\([^"]*\)".*/\1/' "$work/out.txt")
+mkdir -p "$work/large-parts"
+if openssl cms -decrypt -in "$large_file" -inkey "$demo/pki/bob.key.pem" -recip "$demo/pki/bob.cert.pem" \
+    -out "$work/large.eml" &&
+    /usr/bin/python3 "$(dirname "$0")/../mime/dump_mime_parts.py" "$work/large.eml" "$work/large-parts" \
+      >"$work/large-parts.txt"; then
+  pass
+  part=$(sed -n 's/^part \([0-9]*\) .* large.bin$/\1/p' "$work/large-parts.txt")
+  if [[ -n "$part" ]] && cmp -s "$work/large.bin" "$work/large-parts/part-$part.bin"; then pass
+  else fail "the large attachment came back changed: $(cat "$work/large-parts.txt")"; fi
+else
+  fail "openssl cannot decrypt the message with the large attachment"
+fi
+if [[ -z "$(ls -A "$demo/outbox/tmp")" ]]; then pass; else fail "files left in $demo/outbox/tmp: $(ls "$demo/outbox/tmp")"; fi
+
 expect_exit 1 "send to an unknown id" -- "$router" send --config "$demo/router.textproto" --function store --to nobody
 if grep -q '"outcome":"rejected","reason":"UNKNOWN_DESTINATION"' "$work/out.txt"; then pass
 else fail "unknown id output: $(cat "$work/out.txt")"; fi
