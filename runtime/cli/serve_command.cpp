@@ -232,6 +232,8 @@ int run_serve(const arguments& given) {
     std::cout << "metrics http://" << metrics_endpoint->host << ":" << router->metrics_port() << "/metrics"
               << std::endl;
   }
+  if (router->reception_port() != 0)
+    std::cout << "smtp reception port " << router->reception_port() << std::endl;
 
   int signal_number = 0;
   while (signal_number == 0) {
