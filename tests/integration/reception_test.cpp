@@ -2,6 +2,7 @@
 // own SMTP server on 127.0.0.1, the router routes what it accepts to an
 // aiosmtpd relay, and openssl checks what arrives there.
 #include "runtime/api/service.hpp"
+#include "runtime/reception/spool.hpp"
 
 #include "tests/common/test_pki.hpp"
 #include "tests/integration/smtp_sink.hpp"
@@ -276,6 +277,30 @@ TEST_F(reception_test, TlsGarbageEndsOneSession) {
   EXPECT_EQ(sent.exit_code, 0) << sent.output;
   router_->stop();
   EXPECT_EQ(relay_->messages().size(), 1u);
+}
+
+TEST_F(reception_test, SpooledJobIsSentAfterRestart) {
+  // A job a previous run acknowledged but did not finish, as its spool holds it.
+  messages::job_request job;
+  job.set_job_id("rcv-earlier-run-000001");
+  job.set_function(config::SMTP_RECEPTION);
+  job.set_originator("sender@example.org");
+  job.set_subject("Left in the spool");
+  job.add_destinations()->set_id("dave");
+  job.set_received_message("From: sender@example.org\r\nSubject: Left in the spool\r\n"
+                           "Content-Type: text/plain\r\n\r\n" + body_marker + "\r\n");
+  reception::job_spool(work_ / "spool").write_all({job});
+
+  start_router();
+  router_->stop();
+
+  const auto stored = relay_->messages();
+  ASSERT_EQ(stored.size(), 1u);
+  const auto checked = run_command("openssl cms -verify -in " + shell_quote(stored[0].string()) + " -CAfile " +
+                                   shell_quote(pki("root.pem")) + attime());
+  ASSERT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_NE(checked.output.find(body_marker), std::string::npos) << checked.output;
+  EXPECT_FALSE(fs::exists(work_ / "spool" / "rcv-earlier-run-000001.job"));
 }
 
 } // namespace

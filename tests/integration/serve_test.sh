@@ -34,6 +34,13 @@ config="$work/router.textproto"
 sed "s|\"pki/|\"$work/demo/pki/|g; s|directory: \"[^\"]*\"|directory: \"$work/outbox\"|" \
   "$work/demo/router.textproto" >"$config"
 printf 'metrics_listen: "127.0.0.1:%s"\n' "$port" >>"$config"
+cat >>"$config" <<CONFIG
+reception {
+  listen: "127.0.0.1:0"
+  spool_directory: "$work/spool"
+  routes { address: "scan@mfp.example" function: FORWARDING destinations: "alice" }
+}
+CONFIG
 jobs="$work/jobs"
 mkdir -p "$jobs"
 
@@ -45,6 +52,23 @@ if wait_for 15 grep -qs '^metrics http://127.0.0.1:' "$work/serve.out"; then pas
 fi
 url="http://127.0.0.1:$port/metrics"
 if grep -q "^metrics $url\$" "$work/serve.out"; then pass; else fail "serve printed $(cat "$work/serve.out")"; fi
+
+# --- SMTP reception -----------------------------------------------------------
+if wait_for 15 grep -qs '^smtp reception port [0-9]' "$work/serve.out"; then pass; else
+  fail "serve printed no reception port: $(cat "$work/serve.out")"
+fi
+smtp_port=$(sed -n 's/^smtp reception port //p' "$work/serve.out")
+before=$(find "$work/outbox/new" -type f 2>/dev/null | wc -l)
+expect_exit 0 "swaks to the reception server" -- timeout 60 swaks --server "127.0.0.1:$smtp_port" \
+  --from sender@example.org --to scan@mfp.example --header "Subject: Scan by mail" --body "reception test" \
+  --timeout 30
+if grep -q '250 2.0.0' "$work/out.txt"; then pass; else fail "swaks transcript: $(cat "$work/out.txt")"; fi
+if wait_for 15 bash -c "(( \$(find '$work/outbox/new' -type f | wc -l) > $before ))"; then pass; else
+  fail "the received message reached no outbox within 15 s"
+fi
+expect_exit 24 "swaks to an unknown recipient" -- timeout 60 swaks --server "127.0.0.1:$smtp_port" \
+  --from sender@example.org --to nobody@mfp.example --timeout 30
+if grep -q '550 5.1.1' "$work/out.txt"; then pass; else fail "swaks transcript: $(cat "$work/out.txt")"; fi
 
 cat >"$jobs/first.tmp" <<'JOB'
 function: STORE
@@ -68,7 +92,7 @@ if grep -q '"error":' "$jobs/failed/broken.result.json"; then pass; else fail "b
 # --- stats ------------------------------------------------------------------
 expect_exit 0 "stats --metrics" -- "$router" stats --metrics "$url"
 if grep -Eq '^source\.store +1 +1 +0 ' "$work/out.txt"; then pass; else fail "stats table: $(cat "$work/out.txt")"; fi
-if grep -Eq '^jobs sent +1$' "$work/out.txt"; then pass; else fail "stats shows no sent job: $(cat "$work/out.txt")"; fi
+if grep -Eq "^jobs sent +2$" "$work/out.txt"; then pass; else fail "stats shows other than 2 sent jobs (a received one and a folder one): $(cat "$work/out.txt")"; fi
 if grep -Eq '^encrypt AES' "$work/out.txt"; then pass; else fail "stats shows no encryption"; fi
 expect_exit 0 "stats --config" -- "$router" stats --config "$config"
 if grep -q '^delivery ' "$work/out.txt"; then pass; else fail "stats --config table: $(cat "$work/out.txt")"; fi
