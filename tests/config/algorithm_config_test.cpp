@@ -3,7 +3,7 @@
 #include "runtime/certs/pki_builder.hpp"
 #include "runtime/config/config.hpp"
 
-#include "tests/common/test_pki.hpp"
+#include "tests/config/config_fixture.hpp"
 
 #include <botan/auto_rng.h>
 
@@ -12,11 +12,10 @@
 namespace router::testing {
 namespace {
 
-class algorithm_config_test : public ::testing::Test {
+class algorithm_config_test : public config_fixture {
  protected:
   static void SetUpTestSuite() {
-    pki_dir_ = new scratch_dir();
-    write_test_pki(pki_dir_->path());
+    config_fixture::SetUpTestSuite();
 
     // Load-time checks look at key types only, so these certificates may come
     // from a root of their own.
@@ -28,35 +27,11 @@ class algorithm_config_test : public ::testing::Test {
     write_identity("ed", pki.issue_email(intermediate, "Ed", "ed@example.com", window, certs::key_type::ed25519));
   }
 
-  static void TearDownTestSuite() {
-    delete pki_dir_;
-    pki_dir_ = nullptr;
-  }
-
   static void write_identity(const std::string& id, const certs::issued_identity& identity) {
     write_file(pki_dir_->path() / "pki" / (id + ".cert.pem"), certs::to_pem(identity.certificate));
     write_file(pki_dir_->path() / "pki" / (id + ".key.pem"), certs::to_pem(*identity.private_key));
   }
-
-  static config::loaded_config load(const std::string& text) {
-    return config::load_config_text(text, pki_dir_->path() / "router.textproto");
-  }
-
-  /// Returns the error message of loading text; fails the test when it loads.
-  static std::string load_error(const std::string& text) {
-    try {
-      load(text);
-    } catch (const config::config_error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "config loaded, but an error was expected";
-    return {};
-  }
-
-  static scratch_dir* pki_dir_;
 };
-
-scratch_dir* algorithm_config_test::pki_dir_ = nullptr;
 
 TEST_F(algorithm_config_test, AllNewFieldsLoad) {
   const auto loaded = load(test_config_text(

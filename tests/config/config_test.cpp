@@ -2,45 +2,17 @@
 // with a message that names the file, the entry and the field.
 #include "runtime/config/config.hpp"
 
-#include "tests/common/test_pki.hpp"
+#include "tests/config/config_fixture.hpp"
 
 #include <gtest/gtest.h>
 
 namespace router::testing {
 namespace {
 
-class config_test : public ::testing::Test {
+class config_test : public config_fixture {
  protected:
-  static void SetUpTestSuite() {
-    pki_dir_ = new scratch_dir();
-    write_test_pki(pki_dir_->path());
-  }
-
-  static void TearDownTestSuite() {
-    delete pki_dir_;
-    pki_dir_ = nullptr;
-  }
-
   /// Loads config text as if read from a file in the PKI folder.
-  static config::loaded_config load(const std::string& text) {
-    return config::load_config_text(text, pki_dir_->path() / "router.textproto");
-  }
-
-  /// Returns the error message of loading text; fails the test when it loads.
-  static std::string load_error(const std::string& text) {
-    try {
-      load(text);
-    } catch (const config::config_error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "config loaded, but an error was expected";
-    return {};
-  }
-
-  static scratch_dir* pki_dir_;
 };
-
-scratch_dir* config_test::pki_dir_ = nullptr;
 
 TEST_F(config_test, ValidConfigLoadsEverything) {
   const auto loaded = load(test_config_text());

@@ -2,7 +2,7 @@
 // loading with a message that names the file, the entry, the field and the value.
 #include "runtime/config/config.hpp"
 
-#include "tests/common/test_pki.hpp"
+#include "tests/config/config_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,44 +12,15 @@ namespace {
 const std::string valid_route =
     R"(routes { address: "Box@Device.Example.com" function: PERSONAL_BOX destinations: "alice" })";
 
-class reception_config_test : public ::testing::Test {
+class reception_config_test : public config_fixture {
  protected:
-  static void SetUpTestSuite() {
-    pki_dir_ = new scratch_dir();
-    write_test_pki(pki_dir_->path());
-  }
-
-  static void TearDownTestSuite() {
-    delete pki_dir_;
-    pki_dir_ = nullptr;
-  }
-
   static const std::filesystem::path& dir() { return pki_dir_->path(); }
 
   /// Returns a config whose reception block holds `fields` after listen.
   static std::string with_reception(const std::string& fields) {
     return test_config_text("reception {\n  listen: \"127.0.0.1:0\"\n" + fields + "\n}\n");
   }
-
-  static config::loaded_config load(const std::string& text) {
-    return config::load_config_text(text, dir() / "router.textproto");
-  }
-
-  /// Returns the error message of loading text; fails the test when it loads.
-  static std::string load_error(const std::string& text) {
-    try {
-      load(text);
-    } catch (const config::config_error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "config loaded, but an error was expected";
-    return {};
-  }
-
-  static scratch_dir* pki_dir_;
 };
-
-scratch_dir* reception_config_test::pki_dir_ = nullptr;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -3,7 +3,7 @@
 // message that names the file, the entry and the field.
 #include "runtime/config/config.hpp"
 
-#include "tests/common/test_pki.hpp"
+#include "tests/config/config_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,19 +12,13 @@ namespace {
 
 const std::string outbox_delivery = "delivery { outbox { directory: \"outbox\" } }";
 
-class relay_config_test : public ::testing::Test {
+class relay_config_test : public config_fixture {
  protected:
   static void SetUpTestSuite() {
-    pki_dir_ = new scratch_dir();
-    write_test_pki(pki_dir_->path());
+    config_fixture::SetUpTestSuite();
     write_file(pki_dir_->path() / "relay.password", "s3cret\n");
     write_file(pki_dir_->path() / "empty.password", "");
     write_file(pki_dir_->path() / "not-a-certificate.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
-  }
-
-  static void TearDownTestSuite() {
-    delete pki_dir_;
-    pki_dir_ = nullptr;
   }
 
   /// Returns the test config with delivery to a relay with these fields.
@@ -32,26 +26,7 @@ class relay_config_test : public ::testing::Test {
     return replace_once(test_config_text(), outbox_delivery,
                         "delivery { smtp_relay { host: \"relay.example.net\" port: 587 " + fields + " } }");
   }
-
-  static config::loaded_config load(const std::string& text) {
-    return config::load_config_text(text, pki_dir_->path() / "router.textproto");
-  }
-
-  /// Returns the error message of loading text; fails the test when it loads.
-  static std::string load_error(const std::string& text) {
-    try {
-      load(text);
-    } catch (const config::config_error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "config loaded, but an error was expected";
-    return {};
-  }
-
-  static scratch_dir* pki_dir_;
 };
-
-scratch_dir* relay_config_test::pki_dir_ = nullptr;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
