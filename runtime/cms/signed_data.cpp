@@ -9,10 +9,13 @@
 #include "runtime/certs/certs.hpp"
 #include "runtime/cms/cms.hpp"
 #include "runtime/cms/encoding.hpp"
+#include "runtime/cms/signer_cache.hpp"
 #include "runtime/common/error.hpp"
 
 #include <botan/hash.h>
 #include <botan/pubkey.h>
+
+#include <stdexcept>
 
 namespace router::cms {
 
@@ -105,13 +108,17 @@ signature_scheme choose_signature_scheme(const Botan::Private_Key& key, const si
                      " is not supported; use an RSA, ECDSA or Ed25519 key and certificate");
 }
 
-void check_signer(const signer_identity& signer) {
+/// Checks that the signer can sign; `cache`, when given, remembers a certificate
+/// its key was found to match.
+void check_signer(const signer_identity& signer, signer_cache* cache) {
   if (signer.certificate == nullptr)
     throw router_error("cannot sign: no signing certificate was given; configure the device certificate");
   if (signer.private_key == nullptr)
     throw router_error("cannot sign: no private key was given for certificate " +
                        describe(*signer.certificate) + "; configure the device private key");
-  if (!certs::key_matches_certificate(*signer.private_key, *signer.certificate))
+  const bool matches = cache != nullptr ? cache->key_matches(*signer.certificate)
+                                        : certs::key_matches_certificate(*signer.private_key, *signer.certificate);
+  if (!matches)
     throw router_error("cannot sign: the private key does not match certificate " +
                        describe(*signer.certificate) + " (SHA-256 fingerprint " +
                        certs::fingerprint_sha256(*signer.certificate) +
@@ -233,9 +240,14 @@ digest_algorithm signing_digest(const Botan::Private_Key& key, digest_algorithm 
   return key.algo_name() == "Ed25519" ? digest_algorithm::sha512 : configured;
 }
 
-bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
-           Botan::RandomNumberGenerator& rng) {
-  check_signer(signer);
+namespace {
+
+/// Builds the SignedData; `sign_attributes` returns the signature over the
+/// DER of the signed attributes for the chosen scheme.
+template <class Sign>
+bytes build_signed_data(const bytes& content, const signer_identity& signer, const signing_options& options,
+                        signer_cache* cache, Sign&& sign_attributes) {
+  check_signer(signer, cache);
   const signature_scheme scheme = choose_signature_scheme(*signer.private_key, options);
 
   const auto hash = Botan::HashFunction::create_or_throw(botan_hash_name(options.digest));
@@ -248,11 +260,29 @@ bytes sign(const bytes& content, const signer_identity& signer, const signing_op
   bytes attributes_as_set;
   Botan::DER_Encoder(attributes_as_set).add_object(Botan::SET, Botan::CONSTRUCTED, attributes);
 
-  Botan::PK_Signer signer_operation(*signer.private_key, rng, scheme.botan_padding, scheme.format);
-  const auto signature = signer_operation.sign_message(attributes_as_set, rng);
+  const auto signature = sign_attributes(attributes_as_set, scheme);
 
   const bytes signer_info = encode_signer_info(signer, options.digest, attributes, scheme.algorithm, signature);
   return content_info(id_signed_data, encode_signed_data(content, signer, options, signer_info));
+}
+
+} // namespace
+
+bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
+           Botan::RandomNumberGenerator& rng) {
+  return build_signed_data(content, signer, options, nullptr, [&](const bytes& attributes, const signature_scheme& scheme) {
+    Botan::PK_Signer operation(*signer.private_key, rng, scheme.botan_padding, scheme.format);
+    return operation.sign_message(attributes, rng);
+  });
+}
+
+bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
+           signer_cache& cache) {
+  if (signer.private_key != nullptr && signer.private_key != &cache.key())
+    throw std::invalid_argument("cms::sign was given a signer_cache made for another private key");
+  return build_signed_data(content, signer, options, &cache, [&](const bytes& attributes, const signature_scheme& scheme) {
+    return cache.signer_for(scheme.botan_padding, scheme.format).sign_message(attributes, cache.rng());
+  });
 }
 
 } // namespace router::cms
