@@ -96,7 +96,7 @@ usability_verdict usability_cache::check(const Botan::X509_Certificate& certific
   usability_verdict verdict = check_usability(certificate, use, address, trust, now);
   ++verdicts_computed_;
 
-  // The verdict holds for every second strictly between the nearest
+  // The verdict is correct for every second strictly between the nearest
   // boundaries around `second`. A boundary in this very second allows no reuse.
   int64_t first = std::numeric_limits<int64_t>::min();
   int64_t last = std::numeric_limits<int64_t>::max();

@@ -1,4 +1,4 @@
-// Verdicts of check_usability() kept for reuse while they provably hold.
+// Verdicts of check_usability() kept for reuse while they are provably still correct.
 //
 // Path validation with Botan costs far more than the rest of a verdict, and a
 // router judges the same few certificates for every message. A verdict
@@ -32,7 +32,7 @@ class usability_cache {
   static constexpr size_t max_entries = 4096;
 
   /// Returns check_usability(certificate, use, address, trust, now), reusing
-  /// an earlier verdict when it provably holds at `now`.
+  /// an earlier verdict when it is provably still correct at `now`.
   usability_verdict check(const Botan::X509_Certificate& certificate, purpose use, const std::string& address,
                           const trust_store& trust, std::chrono::system_clock::time_point now);
 
@@ -48,7 +48,7 @@ class usability_cache {
 
   struct entry {
     usability_verdict verdict;
-    int64_t first_second = 0;  // Unix seconds; the verdict holds from the start of this second
+    int64_t first_second = 0;  // Unix seconds: the verdict is correct from the start of this second
     int64_t last_second = 0;   // to the end of this one
   };
 

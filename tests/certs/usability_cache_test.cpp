@@ -1,5 +1,5 @@
-// The verdict cache gives the same answer as check_usability() at every time
-// it is asked, and reuses a verdict only while it holds: crossing a notAfter,
+// The verdict cache returns the same verdict as check_usability() at every time
+// it is asked, and reuses a verdict only while it is correct: crossing a notAfter,
 // a notBefore or a CRL's nextUpdate, or changing the CRLs, is judged afresh.
 #include "runtime/certs/usability_cache.hpp"
 
@@ -63,7 +63,7 @@ class usability_cache_test : public ::testing::Test {
     return store;
   }
 
-  /// Asks the cache and checks its answer against check_usability() at the same time.
+  /// Asks the cache and checks its verdict against check_usability() at the same time.
   static certs::usability_verdict check(certs::usability_cache& cache, const certs::trust_store& store,
                                         std::chrono::system_clock::time_point now,
                                         const std::string& address = "alice@example.com") {
