@@ -130,7 +130,9 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   auto& system = *state->system;
 
   state->crypto_pool = actors::spawn_crypto_pool(system, context, worker_count(options, *context->config));
-  state->delivery = actors::spawn_delivery(system, context);
+  const size_t delivery_threads =
+      context->deliverer->concurrent_deliveries() ? std::max<size_t>(1, options.delivery_threads) : 1;
+  state->delivery = actors::spawn_delivery(system, context, delivery_threads);
   state->notifier = actors::spawn_notifier(system, context, state->delivery);
   state->health = actors::spawn_health_monitor(system, context, state->delivery, options.health_check_interval);
 
@@ -141,8 +143,8 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
           actors::spawn_source(system, context, name, state->crypto_pool, state->delivery, state->notifier);
   }
 
-  log::logger()->info("router started: {} crypto workers, delivery to {}",
-                      worker_count(options, *context->config), context->deliverer->describe());
+  log::logger()->info("router started: {} crypto workers, {} delivery threads, delivery to {}",
+                      worker_count(options, *context->config), delivery_threads, context->deliverer->describe());
   return std::unique_ptr<service>(new service(std::move(state)));
 }
 

@@ -51,6 +51,9 @@ class deliverer {
 
   /// Returns a short description of the target for logs, e.g. "outbox /var/out".
   virtual std::string describe() const = 0;
+
+  /// Returns true when deliver() may run on several threads at once.
+  virtual bool concurrent_deliveries() const { return false; }
 };
 
 /// Retry schedule for temporary failures: exponential back-off from

@@ -4,6 +4,7 @@
 
 #include "runtime/delivery/delivery.hpp"
 
+#include <atomic>
 #include <filesystem>
 
 namespace router::delivery {
@@ -16,11 +17,14 @@ class maildir_outbox : public deliverer {
   receipt deliver(const envelope& message) override;
   std::string describe() const override;
 
+  /// Returns true: each message has its own file, and the name sequence is atomic.
+  bool concurrent_deliveries() const override { return true; }
+
  private:
   std::string unique_name(const envelope& message);
 
   std::filesystem::path directory_;
-  unsigned long sequence_ = 0;
+  std::atomic<unsigned long> sequence_{0};
 };
 
 } // namespace router::delivery
