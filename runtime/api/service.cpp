@@ -126,6 +126,11 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   }
 
   state->system_config.set("logger.verbosity", caf::atom("quiet"));
+  // CAF's default work-stealing scheduler lets an idle worker poll, then poll
+  // with short sleeps, before it blocks. The router's actors spend milliseconds
+  // on each message, so workers are often briefly idle and those polls cost
+  // CPU time. The sharing scheduler blocks idle workers on a condition variable.
+  state->system_config.set("scheduler.policy", caf::atom("sharing"));
   state->system = std::make_unique<caf::actor_system>(state->system_config);
   auto& system = *state->system;
 
