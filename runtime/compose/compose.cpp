@@ -199,9 +199,8 @@ std::string encrypt_entity(const config::loaded_config& config, const std::strin
   const config::address_entry* entry = config.find_entry(destination_id);
   const cms::content_cipher cipher = cipher_for(config, entry);
   const std::vector<cms::recipient> recipients{recipient_for(config, entry, certificate)};
-  const std::string key_algorithm = certificate.load_subject_public_key()->algo_name();
   const std::string key_management =
-      key_algorithm != "RSA"                                                 ? "ECDH key agreement"
+      cms::uses_key_agreement(certificate)                                   ? "ECDH key agreement"
       : recipients.front().transport == cms::key_transport::rsa_oaep_sha256 ? "RSAES-OAEP"
                                                                              : "RSA PKCS#1 v1.5";
   algorithms += std::string(algorithms.empty() ? "" : ", then ") + "encrypted with " + cipher_name(cipher) + " and " +
