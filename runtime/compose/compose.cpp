@@ -162,7 +162,7 @@ std::string cipher_name(cms::content_cipher cipher) {
 }
 
 /// Signs an entity and appends "signed with ALGORITHM DIGEST" to `algorithms`.
-/// Signs with a PK_Signer from `signers` when given, else with a new one.
+/// Uses a PK_Signer from `signers` when given, else a new one.
 std::string sign_entity(const config::loaded_config& config, const std::string& entity, time_point now,
                         Botan::RandomNumberGenerator& rng, std::string& algorithms,
                         cms::signer_cache* signers = nullptr) {
