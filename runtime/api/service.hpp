@@ -42,9 +42,10 @@ struct service_options {
   std::chrono::seconds health_check_interval{std::chrono::hours(24)};
 
   /// Delivery threads when the delivery target allows concurrent deliveries
-  /// (the Maildir outbox). Each message waits for two fsyncs, and concurrent
-  /// fsyncs on one ext4 file system share journal commits, so several threads
-  /// deliver more messages per second than one. The messages of one job always
+  /// (the Maildir outbox). Each message waits for two fsyncs, and a disk can
+  /// serve several flushes at once (a journaling file system may also merge
+  /// them into one commit), so several threads deliver more messages per second
+  /// than one. The messages of one job always
   /// go through one thread, in destination order. An SMTP relay gets one thread.
   /// NOTE: 8 was measured on one virtio disk only; other disks may want more or fewer.
   size_t delivery_threads = 8;
