@@ -59,6 +59,9 @@ struct recipient {
   // subject_key_identifier uses the certificate's own extension bytes. A
   // certificate without the extension is named by issuer and serial number.
   recipient_identifier identifier = recipient_identifier::issuer_and_serial_number;
+  // The certificate's public key, loaded before by the caller, or nullptr to
+  // have encrypt() load it. It must be the key of `certificate`.
+  const Botan::Public_Key* public_key = nullptr;
 };
 
 /// Signs content and returns the DER ContentInfo holding a SignedData.

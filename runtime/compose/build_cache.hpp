@@ -1,5 +1,6 @@
 // State that build_for_destination() reuses across the messages of one
-// thread: a signer for the device key and the certificate verdicts.
+// thread: a signer for the device key, the certificate verdicts and the
+// loaded public keys of recipient certificates.
 //
 // Reuse never changes a result. Each certificate is still judged for the
 // `now` of each build, and a verdict is reused only while it is provably correct
@@ -13,8 +14,10 @@
 
 #include <botan/rng.h>
 
+#include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace router::compose {
 
@@ -35,11 +38,23 @@ class build_cache {
   /// Returns the signer cache of the device key, or nullptr when no device key is configured.
   cms::signer_cache* device_signers() { return device_signers_ ? &*device_signers_ : nullptr; }
 
+  /// Returns the public key of a recipient certificate, loaded on first use.
+  /// Loading an RSA key costs a constant-time division, more than encrypting
+  /// with it. Throws what Botan throws for a key it cannot load.
+  const Botan::Public_Key& recipient_key(const Botan::X509_Certificate& certificate);
+
  private:
   std::shared_ptr<const config::loaded_config> config_;
   Botan::RandomNumberGenerator& rng_;
   certs::usability_cache verdicts_;
   std::optional<cms::signer_cache> device_signers_;
+
+  struct loaded_key {
+    Botan::X509_Certificate certificate;
+    std::unique_ptr<Botan::Public_Key> key;
+  };
+  // By certificate signature; a hit is checked against the whole certificate.
+  std::map<std::vector<uint8_t>, loaded_key> recipient_keys_;
 };
 
 } // namespace router::compose

@@ -193,12 +193,15 @@ std::string sign_entity(const config::loaded_config& config, const std::string& 
 }
 
 /// Encrypts an entity and appends "encrypted with CIPHER, KEY MANAGEMENT" to `algorithms`.
+/// Takes the recipient's public key from `cache` when given.
 std::string encrypt_entity(const config::loaded_config& config, const std::string& entity,
                            const std::string& destination_id, const Botan::X509_Certificate& certificate,
-                           Botan::RandomNumberGenerator& rng, std::string& algorithms) {
+                           Botan::RandomNumberGenerator& rng, std::string& algorithms, build_cache* cache = nullptr) {
   const config::address_entry* entry = config.find_entry(destination_id);
   const cms::content_cipher cipher = cipher_for(config, entry);
-  const std::vector<cms::recipient> recipients{recipient_for(config, entry, certificate)};
+  std::vector<cms::recipient> recipients{recipient_for(config, entry, certificate)};
+  if (cache != nullptr)
+    recipients.front().public_key = &cache->recipient_key(certificate);
   const std::string key_management =
       cms::uses_key_agreement(certificate)                                   ? "ECDH key agreement"
       : recipients.front().transport == cms::key_transport::rsa_oaep_sha256 ? "RSAES-OAEP"
@@ -244,7 +247,7 @@ messages::outcome planned_outcome(const destination_plan& plan) {
 
 namespace {
 
-/// Builds the message for one destination, reusing the signer and verdicts of `cache` when it is not null.
+/// Builds the message for one destination, reusing what `cache` keeps when it is not null.
 built_message build(const config::loaded_config& config, const messages::job_request& job,
                     const destination_plan& plan, time_point now, Botan::RandomNumberGenerator& rng,
                     build_cache* cache) {
@@ -288,7 +291,7 @@ built_message build(const config::loaded_config& config, const messages::job_req
     if (plan.sign())
       entity = sign_entity(config, entity, now, rng, algorithms, cache != nullptr ? cache->device_signers() : nullptr);
     if (plan.encrypt())
-      entity = encrypt_entity(config, entity, plan.destination_id(), *recipient, rng, algorithms);
+      entity = encrypt_entity(config, entity, plan.destination_id(), *recipient, rng, algorithms, cache);
 
     const auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
     message.set_message(mime::build_message(headers, entity));

@@ -29,8 +29,8 @@ messages::built_message build_for_destination(const config::loaded_config& confi
 class build_cache;  // runtime/compose/build_cache.hpp
 
 /// Builds the message as above with the config and random source of `cache`,
-/// reusing its device-key signer and certificate verdicts. Every certificate
-/// is still judged for `now`.
+/// reusing its device-key signer, certificate verdicts and recipient keys.
+/// Every certificate is still judged for `now`.
 messages::built_message build_for_destination(build_cache& cache, const messages::job_request& job,
                                               const messages::destination_plan& plan, time_point now);
 

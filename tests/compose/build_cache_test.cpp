@@ -66,12 +66,13 @@ class build_cache_test : public ::testing::Test {
                        " -out /dev/null");
   }
 
-  /// Decrypts a message for alice, then verifies the signed entity inside.
-  command_result decrypt_and_verify(const std::string& message, const std::string& name) const {
+  /// Decrypts a message for a recipient id (alice by default), then verifies the signed entity inside.
+  command_result decrypt_and_verify(const std::string& message, const std::string& name,
+                                    const std::string& id = "alice") const {
     const auto file = work_ / (name + ".eml");
     write_file(file, message);
     return run_command("openssl cms -decrypt -in " + shell_quote(file.string()) + " -inkey " +
-                       shell_quote(pki("alice.key.pem")) + " -recip " + shell_quote(pki("alice.cert.pem")) +
+                       shell_quote(pki(id + ".key.pem")) + " -recip " + shell_quote(pki(id + ".cert.pem")) +
                        " | openssl cms -verify -CAfile " + shell_quote(pki("root.pem")) + " -attime " +
                        std::to_string(unix_seconds(reference_time())) + " -out /dev/null");
   }
@@ -130,6 +131,22 @@ TEST_F(build_cache_test, ReusedSignerMessagesVerify) {
   }
   ASSERT_NE(cache.device_signers(), nullptr);
   EXPECT_EQ(cache.device_signers()->signers_made(), 1u);
+}
+
+TEST_F(build_cache_test, EachRecipientGetsItsOwnKey) {
+  Botan::AutoSeeded_RNG rng;
+  compose::build_cache cache(config_, rng);
+
+  // Alternating recipients, so a key loaded for one is never used for the other.
+  for (const std::string id : {"alice", "bob", "alice", "bob"}) {
+    SCOPED_TRACE(id);
+    const auto built = build(cache, job(config::STORE, id), reference_time(), reference_time());
+    ASSERT_EQ(built.reason(), messages::REASON_NONE) << built.detail();
+
+    const auto result = decrypt_and_verify(built.message(), "to-" + id, id);
+
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+  }
 }
 
 TEST_F(build_cache_test, ThreadsWithOwnCachesBuildAtOnce) {
