@@ -24,8 +24,10 @@ namespace router::actors {
 caf::actor spawn_crypto_pool(caf::actor_system& system, context_ptr context, size_t workers);
 
 /// Handles built_message -> destination_result. Delivers the messages of one job
-/// one by one in destination order, whatever order they arrive in.
-caf::actor spawn_delivery(caf::actor_system& system, context_ptr context);
+/// one by one in destination order, whatever order they arrive in. With more
+/// than one thread, which the deliverer must allow, each job goes to the
+/// thread its job id hashes to, so jobs are delivered in parallel.
+caf::actor spawn_delivery(caf::actor_system& system, context_ptr context, size_t threads = 1);
 
 /// Handles certificate_notice_request -> destination_result of the notice; a
 /// result with reason NO_NOTICE_TARGET when the job names no one to notify.

@@ -1,6 +1,7 @@
 // Crypto worker: builds the S/MIME message for one destination.
 #include "actors/actors.hpp"
 
+#include "runtime/compose/build_cache.hpp"
 #include "runtime/compose/compose.hpp"
 #include "runtime/log/log.hpp"
 
@@ -14,17 +15,20 @@ namespace {
 
 struct crypto_worker_state {
   Botan::AutoSeeded_RNG rng;  // one per worker: Botan RNGs are not shared between threads here
+  // One per worker, because a CAF actor runs on one thread at a time and the
+  // cached Botan signers are not thread-safe. Declared after rng, which it uses.
+  std::unique_ptr<compose::build_cache> cache;
 };
 
 caf::behavior crypto_worker(caf::stateful_actor<crypto_worker_state>* self, context_ptr context) {
   // Every worker of the pool counts under one name.
   stats::actor_stats* counters = &context->stats->actor("crypto_worker");
+  self->state.cache = std::make_unique<compose::build_cache>(context->config, self->state.rng);
   return {
       [self, context, counters](messages::build_request& request) -> messages::built_message {
         const auto started = begin_handling(self, *counters);
         const auto& plan = request.destination();
-        auto built = compose::build_for_destination(*context->config, request.job(), plan, context->clock(),
-                                                    self->state.rng);
+        auto built = compose::build_for_destination(*self->state.cache, request.job(), plan, context->clock());
         if (built.reason() != messages::REASON_NONE) {
           counters->count_failure(messages::reason_code_Name(built.reason()));
           log::logger()->warn("crypto_worker: job {} destination {} ({}): not built: {}: {}", built.job_id(), built.index(),

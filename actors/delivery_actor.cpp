@@ -3,18 +3,25 @@
 // Messages of one job may arrive in any order from the crypto pool. Each waits
 // until every destination before it has been delivered or has failed, so the
 // sends of a job happen one by one in the order the destinations were given.
-// It runs detached because delivery blocks on disk and network I/O.
+// It runs detached because delivery blocks on disk and network I/O. Several
+// such actors may share the work behind an actor pool that sends every message
+// of a job to the same actor, so fsync waits of different jobs overlap.
 #include "actors/actors.hpp"
 
 #include "runtime/log/log.hpp"
 
+#include <caf/actor_pool.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
+#include <optional>
 #include <thread>
 
 namespace router::actors {
@@ -34,8 +41,10 @@ struct job_queue {
 
 struct delivery_state {
   std::map<std::string, job_queue> jobs;
-  uint64_t waiting = 0;  // messages in all queues, for the delivery queue depth
 };
+
+/// Messages waiting in the queues of every delivery actor, for the delivery queue depth.
+using waiting_count = std::shared_ptr<std::atomic<uint64_t>>;
 
 messages::destination_result result_for(const messages::built_message& message) {
   messages::destination_result result;
@@ -63,11 +72,12 @@ struct message_file_remover {
   }
 };
 
-/// Returns the envelope for a built message. A message file goes to a
-/// deliverer that cannot take files as bytes read into memory.
-delivery::envelope envelope_for(const router_context& context, const messages::built_message& message) {
+/// Returns the envelope for a built message, moving the message text into it.
+/// A message file goes to a deliverer that cannot take files as bytes read
+/// into memory.
+delivery::envelope envelope_for(const router_context& context, messages::built_message& message) {
   delivery::envelope envelope{message.job_id(), message.index(), message.envelope_from(),
-                              {message.address()}, message.message(), message.message_file()};
+                              {message.address()}, std::move(*message.mutable_message()), message.message_file()};
   if (envelope.message_file.empty() || context.deliverer->accepts_message_file())
     return envelope;
 
@@ -81,17 +91,21 @@ delivery::envelope envelope_for(const router_context& context, const messages::b
   return envelope;
 }
 
-/// Delivers one built message with retries and returns its final result.
-messages::destination_result deliver_one(const router_context& context, const messages::built_message& message) {
+/// Delivers one built message with retries and returns its final result. The
+/// message text moves into the envelope, so `message` is left without it.
+messages::destination_result deliver_one(const router_context& context, messages::built_message& message) {
   auto result = result_for(message);
   const message_file_remover remover{message.message_file()};
   if (message.message().empty() && message.message_file().empty())
     return result;
 
+  std::optional<delivery::envelope> envelope;  // made once, on the first attempt
   for (int attempt = 1;; ++attempt) {
     std::this_thread::sleep_for(context.retry.delay_before(attempt));
     try {
-      const auto receipt = context.deliverer->deliver(envelope_for(context, message));
+      if (!envelope)
+        envelope = envelope_for(context, message);
+      const auto receipt = context.deliverer->deliver(*envelope);
       result.set_outbox_file(receipt.outbox_file);
       result.set_smtp_reply(receipt.smtp_reply);
       log::logger()->info("delivery: job {} destination {} ({}): delivered to {}", message.job_id(), message.index(),
@@ -146,10 +160,12 @@ uint64_t drain(const router_context& context, stats::actor_stats& counters, job_
   }
 }
 
-caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_ptr context) {
+caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_ptr context, waiting_count waiting) {
+  // Every delivery actor counts under one name.
+  // NOTE: with several delivery actors the mailbox depth is the last sample of any one of them, not their sum.
   stats::actor_stats* counters = &context->stats->actor("delivery");
   return {
-      [self, context, counters](messages::built_message& message) -> caf::response_promise {
+      [self, context, counters, waiting](messages::built_message& message) -> caf::response_promise {
         const auto received = begin_handling(self, *counters);
         auto promise = self->make_response_promise();
         const std::string job_id = message.job_id();
@@ -158,9 +174,9 @@ caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_
 
         auto& queue = self->state.jobs[job_id];
         queue.waiting.emplace(index, waiting_message{std::move(message), promise, received});
-        ++self->state.waiting;
-        self->state.waiting -= drain(*context, *counters, queue);
-        context->stats->set_delivery_queue_depth(self->state.waiting);
+        ++*waiting;
+        *waiting -= drain(*context, *counters, queue);
+        context->stats->set_delivery_queue_depth(waiting->load());
         if (queue.next_index >= count)
           self->state.jobs.erase(job_id);
         counters->sample_mailbox(self->mailbox().size());
@@ -169,10 +185,30 @@ caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_
   };
 }
 
+/// Returns an actor pool policy that sends each built_message to the worker
+/// its job id hashes to, and any other message to the first worker.
+caf::actor_pool::policy by_job_id() {
+  return [](caf::actor_system&, caf::actor_pool::uplock& guard, const caf::actor_pool::actor_vec& workers,
+            caf::mailbox_element_ptr& element, caf::execution_unit* host) {
+    size_t index = 0;
+    auto& content = element->content();
+    if (content.match_elements<messages::built_message>())
+      index = std::hash<std::string>{}(content.get_as<messages::built_message>(0).job_id()) % workers.size();
+    caf::actor selected = workers[index];
+    guard.unlock();
+    selected->enqueue(std::move(element), host);
+  };
+}
+
 } // namespace
 
-caf::actor spawn_delivery(caf::actor_system& system, context_ptr context) {
-  return system.spawn<caf::detached>(delivery_actor, context);
+caf::actor spawn_delivery(caf::actor_system& system, context_ptr context, size_t threads) {
+  auto waiting = std::make_shared<std::atomic<uint64_t>>(0);
+  if (threads <= 1)
+    return system.spawn<caf::detached>(delivery_actor, context, waiting);
+
+  auto make_worker = [&system, context, waiting] { return system.spawn<caf::detached>(delivery_actor, context, waiting); };
+  return caf::actor_pool::make(system.dummy_execution_unit(), threads, make_worker, by_job_id());
 }
 
 } // namespace router::actors

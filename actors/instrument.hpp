@@ -9,6 +9,8 @@
 
 #include "runtime/stats/stats.hpp"
 
+#include <functional>
+
 namespace router::actors {
 
 /// Counts a handler start and returns its start time for end_handling().
@@ -26,18 +28,25 @@ void end_handling(Actor* self, stats::actor_stats& counters, stats::actor_stats:
 }
 
 /// A message whose reply goes out later, from a response handler: done()
-/// counts it as handled with the time since it was received.
+/// counts it as handled with the time since it was received and samples the
+/// mailbox again, so an idle actor shows 0. done() must run in the actor
+/// itself, as a response handler does.
 struct pending_handling {
   stats::actor_stats* counters = nullptr;
   stats::actor_stats::clock::time_point started;
+  std::function<uint64_t()> mailbox_size;
 
-  void done() const { counters->count_handled(started); }
+  void done() const {
+    counters->count_handled(started);
+    counters->sample_mailbox(mailbox_size());
+  }
 };
 
 /// Counts a handler start and returns the handle that counts its end.
 template <class Actor>
 pending_handling begin_pending(Actor* self, stats::actor_stats& counters) {
-  return pending_handling{&counters, begin_handling(self, counters)};
+  return pending_handling{&counters, begin_handling(self, counters),
+                          [self]() -> uint64_t { return self->mailbox().size(); }};
 }
 
 } // namespace router::actors

@@ -97,19 +97,34 @@ def ratio(numerator, denominator):
     return f"{numerator / denominator:.2f}" if denominator else "n/a"
 
 
-def print_end_to_end(runs, botan, threads):
+def raw_signing_rate(path):
+    """Returns the median signatures per second of rsa2048_sign_reused (one
+    thread per CPU, each reusing its PK_Signer), or None when it did not run."""
+    with open(path, encoding="utf-8") as micro:
+        data = json.load(micro)
+    rates = [b["items_per_second"] for b in data["benchmarks"]
+             if b["run_name"].startswith("rsa2048_sign_reused") and "items_per_second" in b
+             and b.get("aggregate_name", "median") == "median"]
+    return statistics.median(rates) if rates else None
+
+
+def print_end_to_end(runs, botan, threads, signing_rate):
     print("## End to end: messages per second (median)\n")
+    print("The raw signing limit is rsa2048_sign_reused: RSA-2048 signatures per second with one thread per CPU, "
+          "each reusing its Botan PK_Signer, measured in the same run.\n")
     print("| work | document | router | OpenSSL library | OpenSSL command "
-          "| router / library | router / command | raw Botan limit (estimate) | router / limit |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| router / library | router / command | raw Botan limit (estimate) | router / limit "
+          "| router / raw signing limit |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for work in WORKS:
         for size_name, size in SIZES:
             rates = {tool: median_of(runs[f"{tool} {work} {size_name}"], "messages_per_second") for tool in TOOLS}
             limit = raw_limit(botan, work, size, threads)
+            signing = ratio(rates["router"], signing_rate) if signing_rate and "sign" in work else ""
             print(f"| {work} | {size_name} | {rates['router']:.1f} | {rates['openssl-library']:.1f} "
                   f"| {rates['openssl-command']:.1f} | {ratio(rates['router'], rates['openssl-library'])} "
                   f"| {ratio(rates['router'], rates['openssl-command'])} | {limit:.0f} "
-                  f"| {ratio(rates['router'], limit)} |")
+                  f"| {ratio(rates['router'], limit)} | {signing} |")
     print()
 
 
@@ -165,11 +180,15 @@ def print_micro(path):
     print()
 
 
-def print_botan(botan):
+def print_botan(botan, signing_rate, threads):
     print("## Raw Botan (`botan speed`, one core)\n")
     print(f"- RSA-2048 PKCS#1 v1.5 SHA-256: {botan['rsa_sign']:.0f} signatures/s, "
           f"{botan['rsa_verify']:.0f} verifications/s")
-    print(f"- AES-256/CBC encryption: {botan['aes_cbc']:.0f} MiB/s; SHA-256: {botan['sha256']:.0f} MiB/s\n")
+    print(f"- AES-256/CBC encryption: {botan['aes_cbc']:.0f} MiB/s; SHA-256: {botan['sha256']:.0f} MiB/s")
+    if signing_rate:
+        print(f"- RSA-2048 signing with one thread per CPU ({threads} here), each reusing its PK_Signer "
+              f"(router_bench rsa2048_sign_reused): {signing_rate:.0f} signatures/s")
+    print()
 
 
 def main():
@@ -199,11 +218,12 @@ def main():
     failed = sum(undelivered(group) for group in runs.values())
     print(f"- jobs not delivered in full, over all end-to-end runs: {failed}\n")
 
-    print_end_to_end(runs, botan, args.threads)
+    signing_rate = raw_signing_rate(args.micro)
+    print_end_to_end(runs, botan, args.threads, signing_rate)
     print_costs(runs)
     print_other_workloads(runs)
     print_micro(args.micro)
-    print_botan(botan)
+    print_botan(botan, signing_rate, args.threads)
 
 
 if __name__ == "__main__":

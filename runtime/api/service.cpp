@@ -142,11 +142,18 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   }
 
   state->system_config.set("logger.verbosity", caf::atom("quiet"));
+  // CAF's default work-stealing scheduler lets an idle worker poll, then poll
+  // with short sleeps, before it blocks. The router's actors spend milliseconds
+  // on each message, so workers are often briefly idle and those polls cost
+  // CPU time. The sharing scheduler blocks idle workers on a condition variable.
+  state->system_config.set("scheduler.policy", caf::atom("sharing"));
   state->system = std::make_unique<caf::actor_system>(state->system_config);
   auto& system = *state->system;
 
   state->crypto_pool = actors::spawn_crypto_pool(system, context, worker_count(options, *context->config));
-  state->delivery = actors::spawn_delivery(system, context);
+  const size_t delivery_threads =
+      context->deliverer->concurrent_deliveries() ? std::max<size_t>(1, options.delivery_threads) : 1;
+  state->delivery = actors::spawn_delivery(system, context, delivery_threads);
   state->notifier = actors::spawn_notifier(system, context, state->delivery);
   state->health = actors::spawn_health_monitor(system, context, state->delivery, options.health_check_interval);
 
@@ -157,8 +164,8 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
           actors::spawn_source(system, context, name, state->crypto_pool, state->delivery, state->notifier);
   }
 
-  log::logger()->info("router started: {} crypto workers, delivery to {}",
-                      worker_count(options, *context->config), context->deliverer->describe());
+  log::logger()->info("router started: {} crypto workers, {} delivery threads, delivery to {}",
+                      worker_count(options, *context->config), delivery_threads, context->deliverer->describe());
   std::unique_ptr<service> router(new service(std::move(state)));
   if (!router->impl_->context->config->settings.reception().listen().empty())
     router->start_reception(options);

@@ -249,6 +249,10 @@ Botan::X509_Time to_asn1_time(time_point time) {
   }
 }
 
+time_point from_asn1_time(const Botan::X509_Time& time) {
+  return to_time_point(time);
+}
+
 std::string fingerprint_sha256(const Botan::X509_Certificate& certificate) {
   const auto hash = Botan::HashFunction::create_or_throw("SHA-256");
   const auto digest = hash->process(certificate.BER_encode());

@@ -43,6 +43,9 @@ time_point not_after(const Botan::X509_Certificate& certificate);
 /// router_error for years before 1950, which Botan 2.19 cannot encode.
 Botan::X509_Time to_asn1_time(time_point time);
 
+/// Converts an X.509 time (UTCTime or GeneralizedTime) to a time point.
+time_point from_asn1_time(const Botan::X509_Time& time);
+
 /// Returns the SHA-256 fingerprint of the DER certificate as lower-case hex.
 std::string fingerprint_sha256(const Botan::X509_Certificate& certificate);
 

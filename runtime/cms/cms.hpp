@@ -20,6 +20,8 @@
 
 namespace router::cms {
 
+class signer_cache;  // runtime/cms/signer_cache.hpp
+
 using bytes = std::vector<uint8_t>;
 
 enum class digest_algorithm { sha256, sha384, sha512 };
@@ -57,11 +59,20 @@ struct recipient {
   // subject_key_identifier uses the certificate's own extension bytes. A
   // certificate without the extension is named by issuer and serial number.
   recipient_identifier identifier = recipient_identifier::issuer_and_serial_number;
+  // The certificate's public key, loaded before by the caller, or nullptr to
+  // have encrypt() load it. It must be the key of `certificate`.
+  const Botan::Public_Key* public_key = nullptr;
 };
 
 /// Signs content and returns the DER ContentInfo holding a SignedData.
 bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
            Botan::RandomNumberGenerator& rng);
+
+/// Signs content as above with a PK_Signer reused from `cache`, which must
+/// belong to signer.private_key (else throws std::invalid_argument), and with
+/// the cache's random source.
+bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
+           signer_cache& cache);
 
 /// Encrypts content for the recipients and returns the DER ContentInfo. CBC ciphers
 /// produce EnvelopedData, GCM ciphers AuthEnvelopedData.

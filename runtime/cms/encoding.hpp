@@ -83,7 +83,8 @@ bytes sorted_set_contents(std::vector<bytes> elements);
 void encode_issuer_and_serial_number(Botan::DER_Encoder& der, const Botan::X509_Certificate& certificate);
 
 /// Returns Botan's name for the certificate's public key algorithm ("RSA",
-/// "ECDSA", ...), or the dotted OID when Botan cannot load the key.
+/// "ECDSA", ...) from its OID, without loading the key, or the dotted OID when
+/// Botan has no name for it.
 std::string public_key_algorithm(const Botan::X509_Certificate& certificate);
 
 /// Returns the identifier and length octets of a DER element (X.690 8.1.2 and

@@ -70,9 +70,18 @@ bool is_supported_curve(const Botan::EC_Group& group) {
   return group == Botan::EC_Group("secp256r1") || group == Botan::EC_Group("secp384r1");
 }
 
+/// Returns the recipient's public key: the preloaded one, else one loaded into `loaded`.
+const Botan::Public_Key& public_key_of(const recipient& recipient, std::unique_ptr<Botan::Public_Key>& loaded) {
+  if (recipient.public_key != nullptr)
+    return *recipient.public_key;
+  loaded = recipient.certificate->load_subject_public_key();
+  return *loaded;
+}
+
 bytes encode_key_trans_recipient_info(const recipient& recipient, const Botan::secure_vector<uint8_t>& content_key,
                                       Botan::RandomNumberGenerator& rng) {
-  const auto public_key = recipient.certificate->load_subject_public_key();
+  std::unique_ptr<Botan::Public_Key> loaded;
+  const Botan::Public_Key* public_key = &public_key_of(recipient, loaded);
   Botan::PK_Encryptor_EME encryptor(*public_key, rng, botan_padding(recipient.transport));
   const auto encrypted_key = encryptor.encrypt(content_key, rng);
   const std::vector<uint8_t>& subject_key_id = subject_key_id_for(recipient);
@@ -165,8 +174,8 @@ agreed_wrap wrap_with_ecdh(const Botan::EC_PublicKey& recipient_key, const key_w
 
 bytes encode_key_agree_recipient_info(const recipient& recipient, const Botan::secure_vector<uint8_t>& content_key,
                                       Botan::RandomNumberGenerator& rng) {
-  const auto public_key = recipient.certificate->load_subject_public_key();
-  const auto* ec_key = dynamic_cast<const Botan::EC_PublicKey*>(public_key.get());
+  std::unique_ptr<Botan::Public_Key> loaded;
+  const auto* ec_key = dynamic_cast<const Botan::EC_PublicKey*>(&public_key_of(recipient, loaded));
   if (ec_key == nullptr || !is_supported_curve(ec_key->domain()))
     throw router_error("cannot encrypt for " + describe(*recipient.certificate) +
                        ": its EC key is not on P-256 or P-384; register a certificate on one of these curves");

@@ -9,11 +9,14 @@
 #include "runtime/certs/certs.hpp"
 #include "runtime/cms/cms.hpp"
 #include "runtime/cms/encoding.hpp"
+#include "runtime/cms/signer_cache.hpp"
 #include "runtime/cms/streaming.hpp"
 #include "runtime/common/error.hpp"
 
 #include <botan/hash.h>
 #include <botan/pubkey.h>
+
+#include <stdexcept>
 
 namespace router::cms {
 
@@ -106,13 +109,17 @@ signature_scheme choose_signature_scheme(const Botan::Private_Key& key, const si
                      " is not supported; use an RSA, ECDSA or Ed25519 key and certificate");
 }
 
-void check_signer(const signer_identity& signer) {
+/// Checks that the signer can sign; `cache`, when given, remembers a certificate
+/// its key was found to match.
+void check_signer(const signer_identity& signer, signer_cache* cache) {
   if (signer.certificate == nullptr)
     throw router_error("cannot sign: no signing certificate was given; configure the device certificate");
   if (signer.private_key == nullptr)
     throw router_error("cannot sign: no private key was given for certificate " +
                        describe(*signer.certificate) + "; configure the device private key");
-  if (!certs::key_matches_certificate(*signer.private_key, *signer.certificate))
+  const bool matches = cache != nullptr ? cache->key_matches(*signer.certificate)
+                                        : certs::key_matches_certificate(*signer.private_key, *signer.certificate);
+  if (!matches)
     throw router_error("cannot sign: the private key does not match certificate " +
                        describe(*signer.certificate) + " (SHA-256 fingerprint " +
                        certs::fingerprint_sha256(*signer.certificate) +
@@ -265,9 +272,16 @@ std::unique_ptr<Botan::HashFunction> make_content_hash(digest_algorithm digest) 
   return Botan::HashFunction::create_or_throw(botan_hash_name(digest));
 }
 
-signed_data_frame sign_digest(const bytes& content_digest, uint64_t content_length, const signer_identity& signer,
-                              const signing_options& options, Botan::RandomNumberGenerator& rng) {
-  check_signer(signer);
+namespace {
+
+/// Builds the SignedData around content of the given digest and length;
+/// `sign_attributes` returns the signature over the DER of the signed
+/// attributes for the chosen scheme.
+template <class Sign>
+signed_data_frame frame_with_signature(const bytes& content_digest, uint64_t content_length,
+                                       const signer_identity& signer, const signing_options& options,
+                                       signer_cache* cache, Sign&& sign_attributes) {
+  check_signer(signer, cache);
   const signature_scheme scheme = choose_signature_scheme(*signer.private_key, options);
 
   // RFC 5652 section 5.4: the signature covers the DER of the attributes with
@@ -276,24 +290,55 @@ signed_data_frame sign_digest(const bytes& content_digest, uint64_t content_leng
   bytes attributes_as_set;
   Botan::DER_Encoder(attributes_as_set).add_object(Botan::SET, Botan::CONSTRUCTED, attributes);
 
-  Botan::PK_Signer signer_operation(*signer.private_key, rng, scheme.botan_padding, scheme.format);
-  const auto signature = signer_operation.sign_message(attributes_as_set, rng);
+  const auto signature = sign_attributes(attributes_as_set, scheme);
 
   const bytes signer_info = encode_signer_info(signer, options.digest, attributes, scheme.algorithm, signature);
   return frame_signed_data(content_length, signer, options, signer_info);
 }
 
-bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
-           Botan::RandomNumberGenerator& rng) {
-  const auto hash = make_content_hash(options.digest);
-  const auto digest = hash->process(content);
-  signed_data_frame frame = sign_digest(bytes(digest.begin(), digest.end()), content.size(), signer, options, rng);
+bytes digest_of(const bytes& content, digest_algorithm digest) {
+  const auto hash = make_content_hash(digest);
+  const auto value = hash->process(content);
+  return bytes(value.begin(), value.end());
+}
 
+/// Returns the whole SignedData: the frame with the content inside, unless detached.
+bytes assemble(const bytes& content, signed_data_frame frame, const signing_options& options) {
   bytes out = std::move(frame.prefix);
   if (!options.detached)
     append(out, content);
   append(out, frame.suffix);
   return out;
+}
+
+} // namespace
+
+signed_data_frame sign_digest(const bytes& content_digest, uint64_t content_length, const signer_identity& signer,
+                              const signing_options& options, Botan::RandomNumberGenerator& rng) {
+  return frame_with_signature(content_digest, content_length, signer, options, nullptr,
+                              [&](const bytes& attributes, const signature_scheme& scheme) {
+                                Botan::PK_Signer operation(*signer.private_key, rng, scheme.botan_padding,
+                                                           scheme.format);
+                                return operation.sign_message(attributes, rng);
+                              });
+}
+
+bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
+           Botan::RandomNumberGenerator& rng) {
+  return assemble(content, sign_digest(digest_of(content, options.digest), content.size(), signer, options, rng),
+                  options);
+}
+
+bytes sign(const bytes& content, const signer_identity& signer, const signing_options& options,
+           signer_cache& cache) {
+  if (signer.private_key != nullptr && signer.private_key != &cache.key())
+    throw std::invalid_argument("cms::sign was given a signer_cache made for another private key");
+  const signed_data_frame frame = frame_with_signature(
+      digest_of(content, options.digest), content.size(), signer, options, &cache,
+      [&](const bytes& attributes, const signature_scheme& scheme) {
+        return cache.signer_for(scheme.botan_padding, scheme.format).sign_message(attributes, cache.rng());
+      });
+  return assemble(content, frame, options);
 }
 
 } // namespace router::cms

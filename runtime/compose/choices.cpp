@@ -125,9 +125,8 @@ encryption_choice choose_encryption(const config::loaded_config& config, const s
   encryption_choice choice;
   choice.cipher = cipher_for(config, entry);
   choice.recipients = {recipient_for(config, entry, certificate)};
-  const std::string key_algorithm = certificate.load_subject_public_key()->algo_name();
   const std::string key_management =
-      key_algorithm != "RSA"                                                        ? "ECDH key agreement"
+      cms::uses_key_agreement(certificate)                                          ? "ECDH key agreement"
       : choice.recipients.front().transport == cms::key_transport::rsa_oaep_sha256 ? "RSAES-OAEP"
                                                                                     : "RSA PKCS#1 v1.5";
   choice.description = "encrypted with " + cipher_name(choice.cipher) + " and " + key_management;

@@ -1,5 +1,6 @@
 #include "runtime/compose/compose.hpp"
 
+#include "runtime/compose/build_cache.hpp"
 #include "runtime/compose/choices.hpp"
 #include "runtime/compose/delivery_status.hpp"
 #include "runtime/compose/file_build.hpp"
@@ -54,9 +55,23 @@ reason_code reason_for(certs::usability state) {
   return messages::BUILD_FAILED;
 }
 
+/// Judges a certificate through `verdicts` when given, else afresh.
+certs::usability_verdict judge(const Botan::X509_Certificate& certificate, certs::purpose use,
+                               const std::string& address, const config::loaded_config& config, time_point now,
+                               certs::usability_cache* verdicts) {
+  if (verdicts != nullptr)
+    return verdicts->check(certificate, use, address, config.trust, now);
+  return certs::check_usability(certificate, use, address, config.trust, now);
+}
+
+std::optional<device_certificate_problem> device_certificate_problem_at(const config::loaded_config& config,
+                                                                        time_point now,
+                                                                        certs::usability_cache* verdicts);
+
 /// Returns the reason the device identity cannot sign at `now`, or REASON_NONE.
-reason_code device_signing_reason(const config::loaded_config& config, time_point now, std::string& detail) {
-  const auto problem = check_device_certificate(config, now);
+reason_code device_signing_reason(const config::loaded_config& config, time_point now, std::string& detail,
+                                  certs::usability_cache* verdicts = nullptr) {
+  const auto problem = device_certificate_problem_at(config, now, verdicts);
   if (!problem)
     return messages::REASON_NONE;
   detail = problem->detail + "; install a valid one for " + config.settings.device().sender_address();
@@ -64,11 +79,14 @@ reason_code device_signing_reason(const config::loaded_config& config, time_poin
 }
 
 /// Signs an entity and appends "signed with ALGORITHM DIGEST" to `algorithms`.
+/// Uses a PK_Signer from `signers` when given, else a new one.
 std::string sign_entity(const config::loaded_config& config, const std::string& entity, time_point now,
-                        Botan::RandomNumberGenerator& rng, std::string& algorithms) {
+                        Botan::RandomNumberGenerator& rng, std::string& algorithms,
+                        cms::signer_cache* signers = nullptr) {
   const signing_choice choice = choose_signing(config, now);
   const std::vector<uint8_t> content(entity.begin(), entity.end());
-  const auto signature = cms::sign(content, choice.signer, choice.options, rng);
+  const auto signature = signers != nullptr ? cms::sign(content, choice.signer, choice.options, *signers)
+                                            : cms::sign(content, choice.signer, choice.options, rng);
   algorithms += choice.description;
   if (!choice.options.detached)
     return mime::build_pkcs7_mime_entity(signature, "signed-data");
@@ -77,10 +95,13 @@ std::string sign_entity(const config::loaded_config& config, const std::string& 
 }
 
 /// Encrypts an entity and appends "encrypted with CIPHER, KEY MANAGEMENT" to `algorithms`.
+/// Takes the recipient's public key from `cache` when given.
 std::string encrypt_entity(const config::loaded_config& config, const std::string& entity,
                            const std::string& destination_id, const Botan::X509_Certificate& certificate,
-                           Botan::RandomNumberGenerator& rng, std::string& algorithms) {
-  const encryption_choice choice = choose_encryption(config, destination_id, certificate);
+                           Botan::RandomNumberGenerator& rng, std::string& algorithms, build_cache* cache = nullptr) {
+  encryption_choice choice = choose_encryption(config, destination_id, certificate);
+  if (cache != nullptr)
+    choice.recipients.front().public_key = &cache->recipient_key(certificate);
   algorithms += std::string(algorithms.empty() ? "" : ", then ") + choice.description;
   const std::vector<uint8_t> content(entity.begin(), entity.end());
   const auto envelope = cms::encrypt(content, choice.recipients, choice.cipher, rng);
@@ -119,9 +140,13 @@ messages::outcome planned_outcome(const destination_plan& plan) {
   return plan.sign() ? messages::SENT_SIGNED : messages::SENT_PLAIN;
 }
 
-built_message build_for_destination(const config::loaded_config& config, const messages::job_request& job,
-                                    const destination_plan& plan, time_point now,
-                                    Botan::RandomNumberGenerator& rng) {
+namespace {
+
+/// Builds the message for one destination, reusing what `cache` keeps when it is not null.
+built_message build(const config::loaded_config& config, const messages::job_request& job,
+                    const destination_plan& plan, time_point now, Botan::RandomNumberGenerator& rng,
+                    build_cache* cache) {
+  certs::usability_cache* verdicts = cache != nullptr ? &cache->verdicts() : nullptr;
   built_message message;
   message.set_job_id(job.job_id());
   message.set_index(plan.index());
@@ -141,7 +166,7 @@ built_message build_for_destination(const config::loaded_config& config, const m
       return failure(message, messages::NO_CERTIFICATE,
                      "destination '" + plan.address() + "' has no certificate registered; register one");
     recipient = &found->second;
-    const auto verdict = certs::check_usability(*recipient, certs::purpose::encrypt, plan.address(), config.trust, now);
+    const auto verdict = judge(*recipient, certs::purpose::encrypt, plan.address(), config, now, verdicts);
     if (verdict.state != certs::usability::usable)
       return failure(message, reason_for(verdict.state),
                      "certificate of '" + plan.address() + "' is unusable: " + verdict.detail +
@@ -149,7 +174,7 @@ built_message build_for_destination(const config::loaded_config& config, const m
   }
   if (plan.sign()) {
     std::string detail;
-    const reason_code reason = device_signing_reason(config, now, detail);
+    const reason_code reason = device_signing_reason(config, now, detail, verdicts);
     if (reason != messages::REASON_NONE)
       return failure(message, reason, detail);
   }
@@ -160,9 +185,9 @@ built_message build_for_destination(const config::loaded_config& config, const m
     std::string entity = document_entity(job, rng);
     std::string algorithms;
     if (plan.sign())
-      entity = sign_entity(config, entity, now, rng, algorithms);
+      entity = sign_entity(config, entity, now, rng, algorithms, cache != nullptr ? cache->device_signers() : nullptr);
     if (plan.encrypt())
-      entity = encrypt_entity(config, entity, plan.destination_id(), *recipient, rng, algorithms);
+      entity = encrypt_entity(config, entity, plan.destination_id(), *recipient, rng, algorithms, cache);
 
     const auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
     message.set_message(mime::build_message(headers, entity));
@@ -172,6 +197,19 @@ built_message build_for_destination(const config::loaded_config& config, const m
   } catch (const std::exception& e) {
     return failure(message, messages::BUILD_FAILED, std::string("cannot build the message: ") + e.what());
   }
+}
+
+} // namespace
+
+built_message build_for_destination(const config::loaded_config& config, const messages::job_request& job,
+                                    const destination_plan& plan, time_point now,
+                                    Botan::RandomNumberGenerator& rng) {
+  return build(config, job, plan, now, rng, nullptr);
+}
+
+built_message build_for_destination(build_cache& cache, const messages::job_request& job,
+                                    const destination_plan& plan, time_point now) {
+  return build(cache.config(), job, plan, now, cache.rng(), &cache);
 }
 
 namespace {
@@ -238,13 +276,21 @@ built_message build_certificate_notice(const config::loaded_config& config, cons
 
 std::optional<device_certificate_problem> check_device_certificate(const config::loaded_config& config,
                                                                   time_point now) {
+  return device_certificate_problem_at(config, now, nullptr);
+}
+
+namespace {
+
+std::optional<device_certificate_problem> device_certificate_problem_at(const config::loaded_config& config,
+                                                                        time_point now,
+                                                                        certs::usability_cache* verdicts) {
   if (!config.device_certificate || !config.device_key)
     return device_certificate_problem{"missing", "no device signing certificate is configured; set "
                                                  "device.certificate_file and device.private_key_file"};
 
   const auto& certificate = *config.device_certificate;
-  const auto verdict = certs::check_usability(certificate, certs::purpose::sign,
-                                              config.settings.device().sender_address(), config.trust, now);
+  const auto verdict =
+      judge(certificate, certs::purpose::sign, config.settings.device().sender_address(), config, now, verdicts);
   if (verdict.state == certs::usability::usable)
     return std::nullopt;
 
@@ -253,6 +299,8 @@ std::optional<device_certificate_problem> check_device_certificate(const config:
       certs::to_string(verdict.state) + ":" + fingerprint,
       "the device signing certificate (SHA-256 " + fingerprint + ") is unusable: " + verdict.detail};
 }
+
+} // namespace
 
 built_message build_administrator_notice(const config::loaded_config& config, const std::string& subject,
                                          const std::string& body, const std::string& notice_id, time_point now,

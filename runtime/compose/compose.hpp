@@ -30,6 +30,14 @@ messages::built_message build_for_destination(const config::loaded_config& confi
                                               const messages::destination_plan& plan, time_point now,
                                               Botan::RandomNumberGenerator& rng);
 
+class build_cache;  // runtime/compose/build_cache.hpp
+
+/// Builds the message as above with the config and random source of `cache`,
+/// reusing its device-key signer, certificate verdicts and recipient keys.
+/// Every certificate is still judged for `now`.
+messages::built_message build_for_destination(build_cache& cache, const messages::job_request& job,
+                                              const messages::destination_plan& plan, time_point now);
+
 /// Builds the error notice sent when destinations of a forwarded or routed job
 /// could not be sent because of their certificates. The notice names the job and
 /// each failed destination with its reason, and never contains the document.

@@ -58,6 +58,9 @@ class deliverer {
   /// Returns true when deliver() takes envelope::message_file. A deliverer
   /// that moves the file away leaves nothing for the caller to remove.
   virtual bool accepts_message_file() const { return false; }
+
+  /// Returns true when deliver() may run on several threads at once.
+  virtual bool concurrent_deliveries() const { return false; }
 };
 
 /// Retry schedule for temporary failures: exponential back-off from

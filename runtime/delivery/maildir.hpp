@@ -6,6 +6,7 @@
 
 #include "runtime/delivery/delivery.hpp"
 
+#include <atomic>
 #include <filesystem>
 
 namespace router::delivery {
@@ -19,12 +20,15 @@ class maildir_outbox : public deliverer {
   std::string describe() const override;
   bool accepts_message_file() const override { return true; }
 
+  /// Returns true: each message has its own file, and the name sequence is atomic.
+  bool concurrent_deliveries() const override { return true; }
+
  private:
   std::string unique_name(const envelope& message);
   receipt move_message_file(const envelope& message, const std::string& name);
 
   std::filesystem::path directory_;
-  unsigned long sequence_ = 0;
+  std::atomic<unsigned long> sequence_{0};
 };
 
 } // namespace router::delivery
