@@ -1,5 +1,6 @@
 // Throwaway PKI for demos and tests: an RSA-2048 root CA, RSA-2048
-// intermediates and S/MIME end-entity certificates of several key types.
+// intermediates, S/MIME end-entity certificates of several key types and RSA
+// TLS server certificates.
 //
 // Every validity window is passed in, so tests never depend on the real date.
 // The CAs always sign with RSA PKCS#1 v1.5 and SHA-256. Serial numbers are
@@ -112,6 +113,34 @@ issued_identity pki_builder::issue_email(const issued_identity& issuer,
       {Botan::OID::from_string("PKIX.EmailProtection")}));
   extensions.add(new Botan::Cert_Extension::Subject_Alternative_Name(Botan::AlternativeName(email)));
   // RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits.
+  extensions.add(new Botan::Cert_Extension::Subject_Key_ID(key->public_key_bits(), "SHA-1"));
+  extensions.add(new Botan::Cert_Extension::Authority_Key_ID(issuer.certificate.subject_key_id()));
+
+  Botan::AlgorithmIdentifier signature_algorithm;
+  const std::unique_ptr<Botan::PK_Signer> signer(
+      Botan::choose_sig_format(*issuer.private_key, rng_, ca_hash, signature_algorithm));
+  auto certificate = Botan::X509_CA::make_cert(
+      signer.get(), rng_, signature_algorithm, key->subject_public_key(),
+      to_asn1_time(window.not_before), to_asn1_time(window.not_after),
+      issuer.certificate.subject_dn(), subject, extensions);
+  return {std::move(certificate), std::move(key)};
+}
+
+issued_identity pki_builder::issue_tls_server(const issued_identity& issuer, const std::string& dns_name,
+                                              validity_window window) {
+  auto key = generate_key(key_type::rsa_2048, rng_);
+
+  Botan::X509_DN subject;
+  subject.add_attribute("X520.CommonName", dns_name);
+  subject.add_attribute("X520.Organization", organization_);
+
+  Botan::Extensions extensions;
+  extensions.add(new Botan::Cert_Extension::Basic_Constraints(false), true);
+  extensions.add(new Botan::Cert_Extension::Key_Usage(
+                     Botan::Key_Constraints(Botan::DIGITAL_SIGNATURE | Botan::KEY_ENCIPHERMENT)),
+                 true);
+  extensions.add(new Botan::Cert_Extension::Extended_Key_Usage({Botan::OID::from_string("PKIX.ServerAuth")}));
+  extensions.add(new Botan::Cert_Extension::Subject_Alternative_Name(Botan::AlternativeName("", "", dns_name)));
   extensions.add(new Botan::Cert_Extension::Subject_Key_ID(key->public_key_bits(), "SHA-1"));
   extensions.add(new Botan::Cert_Extension::Authority_Key_ID(issuer.certificate.subject_key_id()));
 

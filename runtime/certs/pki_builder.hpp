@@ -42,6 +42,12 @@ class pki_builder {
                               const std::string& email, validity_window window,
                               key_type type = key_type::rsa_2048);
 
+  /// Makes a TLS server certificate for a DNS name (subjectAltName dNSName),
+  /// signed by the given CA, with digitalSignature, keyEncipherment and
+  /// extendedKeyUsage serverAuth.
+  issued_identity issue_tls_server(const issued_identity& issuer, const std::string& dns_name,
+                                   validity_window window);
+
   const issued_identity& root() const { return root_; }
 
  private:

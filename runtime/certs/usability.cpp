@@ -71,6 +71,20 @@ usability_verdict check_key_usage(const Botan::X509_Certificate& certificate, pu
   return verdict(usability::usable, "");
 }
 
+usability_verdict check_window(const Botan::X509_Certificate& certificate, std::chrono::system_clock::time_point now) {
+  const std::string window = " (valid " + certificate.not_before().readable_string() + " to " +
+                             certificate.not_after().readable_string() + ")";
+  switch (check_validity(certificate, now)) {
+    case validity::expired:
+      return verdict(usability::expired, "the certificate has expired" + window);
+    case validity::not_yet_valid:
+      return verdict(usability::not_yet_valid, "the certificate is not yet valid" + window);
+    case validity::valid:
+      break;
+  }
+  return verdict(usability::usable, "");
+}
+
 } // namespace
 
 std::vector<std::string> certificate_addresses(const Botan::X509_Certificate& certificate) {
@@ -92,16 +106,9 @@ bool same_address(const std::string& left, const std::string& right) {
 usability_verdict check_usability(const Botan::X509_Certificate& certificate, purpose use,
                                   const std::string& address, const trust_store& trust,
                                   std::chrono::system_clock::time_point now) {
-  const std::string window = " (valid " + certificate.not_before().readable_string() + " to " +
-                             certificate.not_after().readable_string() + ")";
-  switch (check_validity(certificate, now)) {
-    case validity::expired:
-      return verdict(usability::expired, "the certificate has expired" + window);
-    case validity::not_yet_valid:
-      return verdict(usability::not_yet_valid, "the certificate is not yet valid" + window);
-    case validity::valid:
-      break;
-  }
+  auto window = check_window(certificate, now);
+  if (window.state != usability::usable)
+    return window;
 
   auto chain = check_chain(certificate, trust, now);
   if (chain.state != usability::usable)
@@ -118,6 +125,23 @@ usability_verdict check_usability(const Botan::X509_Certificate& certificate, pu
     std::string named = addresses.empty() ? "no address" : addresses.front();
     return verdict(usability::address_mismatch, "the certificate is for " + named + ", not " + address);
   }
+  return verdict(usability::usable, "");
+}
+
+usability_verdict check_tls_server_usability(const Botan::X509_Certificate& certificate,
+                                             std::chrono::system_clock::time_point now) {
+  auto window = check_window(certificate, now);
+  if (window.state != usability::usable)
+    return window;
+
+  // TLS 1.2 signs the key exchange (digitalSignature) or, for RSA key
+  // transport, encrypts the premaster secret (keyEncipherment), RFC 5246 7.4.2.
+  if (!certificate.allowed_usage(Botan::DIGITAL_SIGNATURE) && !certificate.allowed_usage(Botan::KEY_ENCIPHERMENT))
+    return verdict(usability::wrong_key_usage,
+                   "keyUsage has neither digitalSignature nor keyEncipherment, so it cannot serve TLS");
+  if (!certificate.allowed_extended_usage("PKIX.ServerAuth"))
+    return verdict(usability::wrong_key_usage,
+                   "extendedKeyUsage does not include serverAuth, so TLS clients that check it reject the certificate");
   return verdict(usability::usable, "");
 }
 

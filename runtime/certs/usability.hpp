@@ -1,11 +1,13 @@
-// Whether a certificate may be used for S/MIME at a given time.
+// Whether a certificate may be used for S/MIME at a given time, and whether
+// it may serve as the SMTP reception's STARTTLS certificate.
 //
 // Checks, in this order: the validity window; the chain to the trust anchors
 // with Botan's path validation, including revocation when CRLs for the issuer
 // are given; the key usage for the purpose; extendedKeyUsage emailProtection
 // when the extension is present; and that the address is the certificate's
 // (subjectAltName rfc822Name, else subject emailAddress, with the domain
-// compared case-insensitively). The first failing check is the verdict.
+// compared case-insensitively). The first failing check is the verdict. The
+// STARTTLS check is shorter; see check_tls_server_usability.
 #pragma once
 
 #include <botan/x509_crl.h>
@@ -48,6 +50,14 @@ struct usability_verdict {
 usability_verdict check_usability(const Botan::X509_Certificate& certificate, purpose use,
                                   const std::string& address, const trust_store& trust,
                                   std::chrono::system_clock::time_point now);
+
+/// Judges the STARTTLS certificate of the SMTP reception server at `now`: its
+/// validity window, then keyUsage (digitalSignature or keyEncipherment) and
+/// extendedKeyUsage serverAuth where those extensions are present.
+/// NOTE: the chain and the host name are not checked, because clients judge
+/// them against their own trust store and the name they connected to.
+usability_verdict check_tls_server_usability(const Botan::X509_Certificate& certificate,
+                                             std::chrono::system_clock::time_point now);
 
 /// Returns the e-mail addresses a certificate names: subjectAltName rfc822Name
 /// entries, or the subject emailAddress when there are none.

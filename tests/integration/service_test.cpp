@@ -2,10 +2,12 @@
 // clock, delivery to a Maildir outbox or to an aiosmtpd relay on loopback, and
 // openssl as the independent checker of every message.
 #include "runtime/api/service.hpp"
+#include "runtime/certs/pki_builder.hpp"
 
 #include "tests/common/test_pki.hpp"
 #include "tests/integration/smtp_sink.hpp"
 
+#include <botan/auto_rng.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -477,6 +479,43 @@ TEST_F(service_test, HealthyCertificatesSendNoWarning) {
   EXPECT_EQ(result.expiring(), 0u);
   EXPECT_FALSE(result.administrator_warned());
   EXPECT_FALSE(fs::exists(work_ / "outbox" / "new") && !fs::is_empty(work_ / "outbox" / "new"));
+}
+
+TEST_F(service_test, HealthCheckWarnsOfReceptionTlsCertificate) {
+  // A STARTTLS certificate that expires 10 days after the router's clock.
+  Botan::AutoSeeded_RNG rng;
+  certs::pki_builder tls_pki(rng, "Router Test TLS", {utc("2025-01-01T00:00:00Z"), utc("2035-01-01T00:00:00Z")});
+  const auto identity =
+      tls_pki.issue_tls_server(tls_pki.root(), "localhost", {utc("2025-01-01T00:00:00Z"), utc("2026-06-11T00:00:00Z")});
+  write_file(work_ / "pki" / "smtp.cert.pem", certs::to_pem(identity.certificate));
+  write_file(work_ / "pki" / "smtp.key.pem", certs::to_pem(*identity.private_key));
+
+  std::string text = test_config_text(R"(
+reception {
+  listen: "127.0.0.1:0"
+  spool_directory: "spool"
+  tls { certificate_file: "pki/smtp.cert.pem" private_key_file: "pki/smtp.key.pem" }
+  routes { address: "box@mfp.example" function: PERSONAL_BOX destinations: "bob" }
+}
+)");
+  for (const std::string id : {"carol", "erin"}) {
+    const auto start_of_entry = text.find("address_book { id: \"" + id + "\"");
+    text.erase(start_of_entry, text.find('\n', start_of_entry) - start_of_entry + 1);
+  }
+  auto router = start(text);
+  const auto result = router->check_certificates();
+
+  EXPECT_EQ(result.unusable(), 0u);
+  EXPECT_EQ(result.expiring(), 1u);
+  EXPECT_TRUE(result.administrator_warned());
+  std::string warning;
+  for (const auto& entry : fs::directory_iterator(work_ / "outbox" / "new")) {
+    const std::string message = read_file(entry.path());
+    if (message.find("Subject: Certificate health warning") != std::string::npos)
+      warning = message;
+  }
+  EXPECT_NE(warning.find("warning: reception.tls: expires in 10 days"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("TLS server"), std::string::npos) << warning;
 }
 
 TEST_F(service_test, UnsignedSendsNeedNoDeviceCertificate) {
