@@ -33,6 +33,11 @@ std::string to_lower(std::string text) {
   return text;
 }
 
+/// Returns "1 destination" or "N destinations".
+std::string destination_count(int count) {
+  return std::to_string(count) + (count == 1 ? " destination" : " destinations");
+}
+
 /// Returns text such as "sent to 2 of 3 destinations" for a job result.
 std::string summarize(const messages::job_result& result) {
   int sent = 0;
@@ -41,7 +46,7 @@ std::string summarize(const messages::job_result& result) {
     if (outcome != messages::REJECTED && outcome != messages::FAILED && outcome != messages::OUTCOME_UNSPECIFIED)
       ++sent;
   }
-  return "sent to " + std::to_string(sent) + " of " + std::to_string(result.destinations_size()) + " destinations";
+  return "sent to " + std::to_string(sent) + " of " + destination_count(result.destinations_size());
 }
 
 messages::destination_ref destination_for(const std::string& destination) {
@@ -100,12 +105,26 @@ smtp::reply routing_handler::check_recipient(const smtp::received_envelope& enve
 }
 
 smtp::reply routing_handler::accept_message(const smtp::received_envelope& envelope, std::string message) {
+  stats::actor_stats& figures = stats_->actor(stats_name);
+  const auto started = stats::actor_stats::clock::now();
+  figures.count_received(0);
+  try {
+    smtp::reply decision = route_message(envelope, std::move(message));
+    figures.count_handled(started);
+    return decision;
+  } catch (...) {
+    figures.count_handled(started);
+    throw;
+  }
+}
+
+smtp::reply routing_handler::route_message(const smtp::received_envelope& envelope, std::string message) {
   const auto logger = log::logger();
 
   const encryption_check encryption = check_encrypted_content(message);
   if (encryption.encrypted) {
     stats_->count_failure(stats_name, "ENCRYPTED_MAIL_REFUSED");
-    logger->warn("session {} from {}: rejected an S/MIME-encrypted message from <{}> ({}); nothing was routed",
+    logger->info("session {} from {}: rejected an S/MIME-encrypted message from <{}> ({}); nothing was routed",
                  envelope.session_id, envelope.peer, smtp::printable(envelope.mail_from),
                  smtp::printable(encryption.reason));
     return {554, "5.7.1",
@@ -170,15 +189,14 @@ smtp::reply routing_handler::accept_message(const smtp::received_envelope& envel
 
   std::string job_ids;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    job_ids += (job_ids.empty() ? "" : " ") + jobs[i].job_id();
-    logger->info("session {} from {}: accepted a message from <{}> for <{}> as job {} ({}, {} destinations)",
+    job_ids += (job_ids.empty() ? "" : ", ") + jobs[i].job_id();
+    logger->info("session {} from {}: accepted a message from <{}> for <{}> as job {} ({}, {})",
                  envelope.session_id, envelope.peer, smtp::printable(originator),
                  smtp::printable(groups[i].recipients.front()), jobs[i].job_id(),
-                 config::function_name(jobs[i].function()), jobs[i].destinations_size());
+                 config::function_name(jobs[i].function()), destination_count(jobs[i].destinations_size()));
     submit(std::move(jobs[i]), envelope.session_id);
   }
-  stats_->count_handled(stats_name);
-  return {250, "2.0.0", "Message accepted as job " + job_ids};
+  return {250, "2.0.0", (jobs.size() == 1 ? "Message accepted as job " : "Message accepted as jobs ") + job_ids};
 }
 
 bool routing_handler::submit(messages::job_request job, const std::string& session_id) {

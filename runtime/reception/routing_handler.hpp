@@ -3,8 +3,9 @@
 //
 // A recipient is accepted when a reception route names its address (compared
 // without case). A complete message is first checked for S/MIME encryption,
-// which the device cannot receive: such a message is rejected with 554 5.7.1,
-// counted and logged, and nothing is routed or spooled. Any other message
+// which the device cannot receive. Such a message is rejected with 554 5.7.1,
+// counted, and logged at info like every other refusal of a client's request.
+// Nothing of it is routed or spooled. Any other message
 // becomes one job per route among its recipients, with the message bytes as
 // the job's received_message. Every job is written to the spool before the
 // message is acknowledged with 250. Then it goes to the submit function, and
@@ -31,7 +32,10 @@
 
 namespace router::reception {
 
-/// Name under which reception counts its failures in the stats registry.
+/// Actor name of the handler's figures in the stats registry: messages
+/// received (complete messages given to accept_message) and handled (decided),
+/// and refusals and failures by reason. The SMTP server counts sessions
+/// under its own name.
 constexpr const char* stats_name = "reception";
 
 class routing_handler final : public smtp::reception_handler {
@@ -58,6 +62,8 @@ class routing_handler final : public smtp::reception_handler {
  private:
   struct shared_state;
 
+  /// Decides about a complete message for accept_message, which counts it.
+  smtp::reply route_message(const smtp::received_envelope& envelope, std::string message);
   const config::reception_route* find_route(const std::string& address) const;
   std::string next_job_id();
   /// Hands a spooled job to submit_; returns false when submit_ throws.

@@ -22,6 +22,20 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
+/// Returns what to do about a failed bind or listen, with a leading "; ".
+std::string bind_advice(int error) {
+  switch (error) {
+    case EADDRINUSE:
+      return "; another program uses this port, so pick a free port, or port 0 for any free one";
+    case EADDRNOTAVAIL:
+      return "; this host does not own that address, so use one it owns, such as 127.0.0.1";
+    case EACCES:
+      return "; ports below 1024 need privileges, so pick a port from 1024 up";
+    default:
+      return "";
+  }
+}
+
 int poll_one(int fd, short events, milliseconds timeout) {
   pollfd descriptor{fd, events, 0};
   int ready = 0;
@@ -266,18 +280,19 @@ listener::listener(const std::string& address) {
   const int reuse = 1;
   ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
   const bool bound = ::bind(fd_, addresses->ai_addr, addresses->ai_addrlen) == 0 && ::listen(fd_, 64) == 0;
+  const int bind_error = errno;
   ::freeaddrinfo(addresses);
   if (!bound) {
-    const std::string reason = errno_text();
     ::close(fd_);
     fd_ = -1;
-    throw router_error("cannot listen on \"" + address + "\": " + reason + "; pick a free port or port 0");
+    throw router_error("cannot listen on \"" + address + "\": " + std::strerror(bind_error) + bind_advice(bind_error));
   }
   sockaddr_storage bound_address{};
   socklen_t length = sizeof bound_address;
   ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound_address), &length);
   port_ = ntohs(bound_address.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(bound_address).sin_port
                                                    : reinterpret_cast<sockaddr_in6&>(bound_address).sin6_port);
+  address_ = address_text(bound_address);
 }
 
 listener::~listener() {

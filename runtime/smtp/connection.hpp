@@ -132,12 +132,16 @@ class listener {
   /// Returns the bound port (useful after binding port 0).
   uint16_t port() const { return port_; }
 
+  /// Returns the bound address with its port, e.g. "127.0.0.1:43711" or "[::1]:2525".
+  const std::string& address() const { return address_; }
+
   /// Waits at most `timeout` for a connection; returns nullptr on timeout.
   std::unique_ptr<connection> accept(milliseconds timeout);
 
  private:
   int fd_ = -1;
   uint16_t port_ = 0;
+  std::string address_;
 };
 
 /// Splits "HOST:PORT" or "[V6]:PORT"; throws router_error naming the value.

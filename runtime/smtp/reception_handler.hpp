@@ -2,8 +2,9 @@
 // known, and what to do with a complete message.
 //
 // The server owns the protocol (commands, limits, timeouts, TLS); the handler
-// owns the decisions (routes, encrypted-mail refusal, spooling). The handler is
-// called from session threads, several at once.
+// owns the decisions (routes, encrypted-mail refusal, spooling), and counts and
+// logs its refusals itself. The handler is called from session threads,
+// several at once.
 #pragma once
 
 #include <string>

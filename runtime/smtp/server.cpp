@@ -134,8 +134,8 @@ void reception_server::start() {
   listener_ = std::make_unique<listener>(settings_.listen);
   port_ = listener_->port();
   acceptor_ = std::thread([this] { accept_loop(); });
-  log::logger()->info("smtp reception listening on {} (port {}), at most {} sessions", settings_.listen, port_,
-                      settings_.max_sessions);
+  log::logger()->info("smtp reception listening on {}, {}, at most {} sessions", listener_->address(),
+                      start_tls_ ? "STARTTLS offered" : "STARTTLS not offered", settings_.max_sessions);
 }
 
 uint16_t reception_server::port() const {
@@ -158,14 +158,25 @@ void reception_server::stop() {
     if (slot->thread.joinable())
       slot->thread.join();
   if (listener_) {
+    const std::string address = listener_->address();
     listener_.reset();
-    log::logger()->info("smtp reception on {} stopped", settings_.listen);
+    log::logger()->info("smtp reception on {} stopped", address);
   }
 }
 
 void reception_server::count_failure(const std::string& reason) {
   if (settings_.stats != nullptr)
-    settings_.stats->count_failure("reception", reason);
+    settings_.stats->count_failure(server_stats_name, reason);
+}
+
+void reception_server::count_session_received() {
+  if (settings_.stats != nullptr)
+    settings_.stats->actor(server_stats_name).count_received(0);
+}
+
+void reception_server::count_session_handled(std::chrono::steady_clock::time_point started) {
+  if (settings_.stats != nullptr)
+    settings_.stats->actor(server_stats_name).count_handled(started);
 }
 
 void reception_server::reap_finished() {
@@ -188,7 +199,7 @@ void reception_server::accept_loop() {
     try {
       client = listener_->accept(accept_wait);
     } catch (const std::exception& error) {
-      log::logger()->error("smtp reception on {}: cannot accept: {}", settings_.listen, error.what());
+      log::logger()->error("smtp reception on {}: cannot accept: {}", listener_->address(), error.what());
     }
     reap_finished();
     if (!client) {
@@ -199,11 +210,14 @@ void reception_server::accept_loop() {
       continue;
     }
     const std::string id = session_id(++sessions_started_);
+    const auto accepted_at = std::chrono::steady_clock::now();
+    count_session_received();
 
     std::unique_lock<std::mutex> lock(mutex_);
     if (sessions_.size() >= settings_.max_sessions) {
       lock.unlock();
       refuse(std::move(client), id);
+      count_session_handled(accepted_at);
       continue;
     }
     auto slot = std::make_unique<session_slot>();
@@ -211,8 +225,8 @@ void reception_server::accept_loop() {
     owned.client = client.get();
     sessions_.push_back(std::move(slot));
     try {
-      owned.thread = std::thread([this, &owned, id, moved = std::move(client)]() mutable {
-        serve(owned, std::move(moved), id);
+      owned.thread = std::thread([this, &owned, id, accepted_at, moved = std::move(client)]() mutable {
+        serve(owned, std::move(moved), id, accepted_at);
       });
     } catch (const std::system_error& error) {
       // The lambda, and with it the connection, is gone; so is the session.
@@ -220,6 +234,7 @@ void reception_server::accept_loop() {
       lock.unlock();
       log::logger()->error("smtp reception {}: cannot start a session thread: {}", id, error.what());
       count_failure("TOO_MANY_SESSIONS");
+      count_session_handled(accepted_at);
     }
   }
 }
@@ -238,9 +253,9 @@ void reception_server::refuse(std::unique_ptr<connection> client, const std::str
   }
 }
 
-void reception_server::serve(session_slot& slot, std::unique_ptr<connection> client, const std::string& id) {
+void reception_server::serve(session_slot& slot, std::unique_ptr<connection> client, const std::string& id,
+                             std::chrono::steady_clock::time_point accepted_at) {
   const std::string peer = client->peer();
-  stats::actor_stats* figures = settings_.stats != nullptr ? &settings_.stats->actor("reception") : nullptr;
   log_event(id, peer, false, "connected");
 
   session_settings settings;
@@ -253,17 +268,11 @@ void reception_server::serve(session_slot& slot, std::unique_ptr<connection> cli
   server_session session(settings, handler_);
 
   // Logs and counts one step, and sends its reply.
-  const auto act = [&](const session_output& output, stats::actor_stats::clock::time_point started) {
+  const auto act = [&](const session_output& output) {
     if (!output.event.empty())
       log_event(id, peer, output.warning, output.event);
-    if (figures != nullptr) {
-      if (output.message_ended) {
-        figures->count_received(0);
-        figures->count_handled(started);
-      }
-      if (!output.failure.empty())
-        figures->count_failure(output.failure);
-    }
+    if (!output.failure.empty())
+      count_failure(output.failure);
     if (output.has_reply())
       client->write_all(output.wire(), settings_.command_timeout);
   };
@@ -273,7 +282,7 @@ void reception_server::serve(session_slot& slot, std::unique_ptr<connection> cli
   bool after_quit = false;
   try {
     const auto greeting = session.start(talks_first(*client, settings_.greeting_delay));
-    act(greeting, stats::actor_stats::clock::now());
+    act(greeting);
     if (greeting.action == session_action::close)
       ending = "closed after reply " + std::to_string(greeting.code) + " " + greeting.status;
     while (!session.closed()) {
@@ -305,9 +314,8 @@ void reception_server::serve(session_slot& slot, std::unique_ptr<connection> cli
       }
 
       const bool waiting = !session.reading_data() && input_waiting(*client);
-      const auto started = stats::actor_stats::clock::now();
       const auto output = session.on_line({std::move(line.text), line.too_long, line.bare_lf}, waiting);
-      act(output, started);
+      act(output);
 
       if (output.action == session_action::start_tls) {
         // Nothing the client sent before the handshake counts (plaintext
@@ -349,6 +357,8 @@ void reception_server::serve(session_slot& slot, std::unique_ptr<connection> cli
   // already is drained; after an error reply the client may still be sending.
   if (server_closes && !stopping_)
     finish_sending(*client, after_quit ? milliseconds(0) : closing_linger);
+  // Counted before the last log line, so a reader of that line also finds the session counted.
+  count_session_handled(accepted_at);
   log_event(id, peer, false, ending);
 
   const std::lock_guard<std::mutex> lock(mutex_);

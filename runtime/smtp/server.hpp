@@ -38,8 +38,13 @@ struct reception_settings {
   // How long to wait before the greeting for a client that talks first (it
   // then gets 554 5.5.0). Zero judges only what has arrived at greeting time.
   milliseconds greeting_delay = milliseconds(0);
-  stats::registry* stats = nullptr;  // counts under the actor name "reception" when set
+  stats::registry* stats = nullptr;  // counts under server_stats_name when set
 };
+
+/// Actor name of the server's figures in the stats registry: sessions
+/// received and handled (finished), and protocol failures by reason. The
+/// handler counts its own decisions under its own name.
+constexpr const char* server_stats_name = "smtp_server";
 
 class reception_server {
  public:
@@ -75,8 +80,11 @@ class reception_server {
   void accept_loop();
   void reap_finished();
   void refuse(std::unique_ptr<connection> client, const std::string& id);
-  void serve(session_slot& slot, std::unique_ptr<connection> client, const std::string& id);
+  void serve(session_slot& slot, std::unique_ptr<connection> client, const std::string& id,
+             std::chrono::steady_clock::time_point accepted_at);
   void count_failure(const std::string& reason);
+  void count_session_received();
+  void count_session_handled(std::chrono::steady_clock::time_point started);
 
   reception_settings settings_;
   reception_handler& handler_;

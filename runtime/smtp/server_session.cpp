@@ -309,14 +309,13 @@ session_output server_session::on_rcpt(const command& parsed) {
       output = warn(make_reply(451, "4.3.0", "Local error in processing; try again later"), "HANDLER_ERROR",
                     what + ": handler failed");
     }
+    // A refusal by the handler is its decision, which it counts itself.
     if (output.positive()) {
       bool known = false;
       for (const auto& recipient : envelope_.recipients)
         known = known || recipient == parsed.address;
       if (!known)
         envelope_.recipients.push_back(parsed.address);
-    } else if (output.failure.empty()) {
-      output.failure = "RECIPIENT_REFUSED";
     }
   }
   if (output.action == session_action::close)
@@ -419,10 +418,11 @@ session_output server_session::end_of_data() {
       output = warn(make_reply(451, "4.3.0", "Local error in processing; try again later"), "HANDLER_ERROR",
                     "message not taken: handler failed; replied 451 4.3.0" + size_text);
     }
-    if (!output.positive() && output.failure.empty()) {
+    // The handler counts and logs its own refusals. A 5xx refusal is its
+    // decision about normal traffic, but a 4xx means the message could not be
+    // taken now, which an operator should see.
+    if (output.code >= 400 && output.code < 500)
       output.warning = true;
-      output.failure = output.code >= 500 ? "MESSAGE_REFUSED" : "MESSAGE_DEFERRED";
-    }
   }
   std::string().swap(message_);
   if (output.event.empty())

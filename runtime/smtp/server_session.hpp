@@ -45,8 +45,8 @@ struct session_output {
   session_action action = session_action::none;
 
   std::string event;              // a line for the session log, or empty; may hold peer text
-  bool warning = false;           // the event is an abuse case or a refusal
-  std::string failure;            // statistics reason, e.g. "LINE_TOO_LONG"; empty when none
+  bool warning = false;           // an abuse case, an exceeded limit, a failure or a 4xx from the handler
+  std::string failure;            // protocol failure to count, e.g. "LINE_TOO_LONG"; never a handler refusal
   bool message_ended = false;     // the line ended a message's data, whatever the outcome
 
   bool has_reply() const { return code != 0; }

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace router::testing {
 namespace {
 
@@ -215,6 +217,45 @@ TEST_F(reception_test, UnknownRecipientIsRejected) {
   EXPECT_NE(sent.output.find("550 5.1.1"), std::string::npos) << sent.output;
   router_->stop();
   EXPECT_TRUE(relay_->messages().empty());
+}
+
+TEST_F(reception_test, StatisticsCountEachAttemptOnce) {
+  write_file(work_ / "content.txt", "Content-Type: text/plain\r\n\r\n" + body_marker + "\r\n");
+  const auto encrypted = run_command(
+      "openssl cms -encrypt -crlfeol -aes256 -in " + shell_quote((work_ / "content.txt").string()) +
+      " -from sender@example.org -to forward@mfp.example -subject 'Encrypted scan' -out " +
+      shell_quote((work_ / "encrypted.eml").string()) + " " + shell_quote(pki("device.cert.pem")));
+  ASSERT_EQ(encrypted.exit_code, 0) << encrypted.output;
+
+  start_router();
+  const auto accepted = swaks("forward@mfp.example", write_message("plain.eml", plain_message));
+  EXPECT_EQ(accepted.exit_code, 0) << accepted.output;
+  const auto refused = swaks("forward@mfp.example", work_ / "encrypted.eml");
+  EXPECT_NE(refused.output.find("554 5.7.1"), std::string::npos) << refused.output;
+  const auto unknown = swaks("nobody@mfp.example", work_ / "plain.eml", "");
+  EXPECT_NE(unknown.output.find("550 5.1.1"), std::string::npos) << unknown.output;
+
+  // A session is counted as handled once the server has closed it, which may
+  // be a moment after the client has gone: wait at most 10 s.
+  stats::snapshot figures = router_->stats();
+  for (int i = 0; i < 200 && figures.actors["smtp_server"].messages_handled < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    figures = router_->stats();
+  }
+  router_->stop();
+
+  stats::actor_figures server = figures.actors["smtp_server"];
+  EXPECT_EQ(server.messages_received, 3u);
+  EXPECT_EQ(server.messages_handled, 3u);
+  EXPECT_TRUE(server.failures_by_reason.empty()) << server.failures_by_reason.begin()->first;
+
+  stats::actor_figures reception = figures.actors["reception"];
+  EXPECT_EQ(reception.messages_received, 2u);
+  EXPECT_EQ(reception.messages_handled, 2u);
+  EXPECT_EQ(reception.failures_by_reason.size(), 2u);
+  EXPECT_EQ(reception.failures_by_reason["ENCRYPTED_MAIL_REFUSED"], 1u);
+  EXPECT_EQ(reception.failures_by_reason["UNKNOWN_RECIPIENT"], 1u);
+  EXPECT_EQ(relay_->messages().size(), 1u);
 }
 
 TEST_F(reception_test, SmtplibClientOverVerifiedTls) {

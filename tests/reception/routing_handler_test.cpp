@@ -181,6 +181,37 @@ TEST_F(routing_handler_test, RecipientsAreGroupedByRoute) {
   }
 }
 
+TEST_F(routing_handler_test, ReplyNamesJobOrJobs) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+
+  const smtp::reply one = handler->accept_message(envelope({"box@device.example.com"}), plain_message);
+  const smtp::reply two =
+      handler->accept_message(envelope({"box@device.example.com", "fwd@device.example.com"}), plain_message);
+
+  ASSERT_EQ(submitted.size(), 3u);
+  EXPECT_EQ(one.text, "Message accepted as job " + submitted[0].job.job_id());
+  EXPECT_EQ(two.text, "Message accepted as jobs " + submitted[1].job.job_id() + ", " + submitted[2].job.job_id());
+}
+
+TEST_F(routing_handler_test, MessagesAreCountedOnce) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  const std::string encrypted =
+      "Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAx\r\n";
+
+  handler->check_recipient(envelope({}), "nobody@device.example.com");
+  EXPECT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+  EXPECT_EQ(handler->accept_message(envelope({"box@device.example.com"}), encrypted).code, 554);
+
+  const auto figures = stats_->take_snapshot().actors.at(reception::stats_name);
+  EXPECT_EQ(figures.messages_received, 2u);
+  EXPECT_EQ(figures.messages_handled, 2u);
+  EXPECT_EQ(figures.latency.count, 2u);
+  EXPECT_EQ(failures("UNKNOWN_RECIPIENT"), 1u);
+  EXPECT_EQ(failures("ENCRYPTED_MAIL_REFUSED"), 1u);
+}
+
 TEST_F(routing_handler_test, OriginatorFallsBackToFromField) {
   std::vector<submitted_job> submitted;
   auto handler = make_handler(submitted);
