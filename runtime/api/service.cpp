@@ -206,9 +206,12 @@ void service::start_reception(const service_options& options) {
     start_tls = [identity, timeout](smtp::connection& client) { client.start_tls_server(identity, timeout); };
   }
   impl_->reception = std::make_unique<smtp::reception_server>(server_settings, *impl_->reception_handler, start_tls);
-  impl_->reception->start();
-  log::logger()->info("reception: listening for SMTP on port {}{}", impl_->reception->port(),
-                      settings.has_tls() ? ", STARTTLS offered" : ", no STARTTLS (reception.tls is not set)");
+  try {
+    impl_->reception->start();
+  } catch (const router_error& e) {
+    // Named as in the config, so it is not taken for metrics_listen.
+    throw router_error(std::string("SMTP reception, config field reception.listen: ") + e.what());
+  }
 }
 
 uint16_t service::reception_port() const {

@@ -1,6 +1,6 @@
 // `smime-router serve`: the router as a daemon until SIGINT or SIGTERM, with
-// GET /metrics when the config sets metrics_listen, and an optional job
-// folder that it polls for job files.
+// GET /metrics when the config sets metrics_listen, SMTP reception when it sets
+// reception.listen, and an optional job folder that it polls for job files.
 //
 // A job file is a router.messages.job_request in protobuf text format named
 // *.textproto. Writers should create it under another name and rename it, so
@@ -41,7 +41,13 @@ constexpr const char* serve_usage =
     "                 with NAME.result.json beside it\n"
     "  --poll-ms N    poll interval for --jobs in milliseconds, 50 to 60000 (default 1000)\n"
     "\n"
-    "runs until SIGINT or SIGTERM, then waits for jobs in flight and exits 0\n";
+    "When the config has a reception block with listen set, the router also receives mail\n"
+    "over SMTP on that address and prints \"smtp reception port N\" with the bound port.\n"
+    "With metrics_listen set, it prints \"metrics http://HOST:PORT/metrics\".\n"
+    "\n"
+    "Runs until SIGINT or SIGTERM, then waits for jobs in flight and exits 0. Exits 2 for an\n"
+    "invalid command line, 3 for an invalid config, and 4 when the metrics or SMTP reception\n"
+    "address cannot be bound (for example a port in use) or the job folder cannot be used.\n";
 
 constexpr size_t max_files_per_poll = 64;
 constexpr size_t max_jobs_in_flight = 16;

@@ -109,6 +109,13 @@ sed "s|metrics_listen: .*|metrics_listen: \"0.0.0.0:$port\"|" "$config" >"$work/
 expect_exit 3 "serve with a non-loopback metrics_listen" -- "$router" serve --config "$work/public.textproto"
 if grep -q "metrics_listen" "$work/err.txt"; then pass; else fail "error names no field: $(cat "$work/err.txt")"; fi
 expect_exit 4 "serve on a busy metrics port" -- timeout 20 "$router" serve --config "$config"
+sed "/^metrics_listen:/d; s|listen: \"127.0.0.1:0\"|listen: \"127.0.0.1:$smtp_port\"|" "$config" >"$work/busy.textproto"
+expect_exit 4 "serve on a busy reception port" -- timeout 20 "$router" serve --config "$work/busy.textproto"
+if grep -q "reception.listen" "$work/err.txt" && grep -q "pick a free port" "$work/err.txt"; then pass; else
+  fail "busy reception port error: $(cat "$work/err.txt")"
+fi
+expect_exit 0 "serve --help" -- "$router" serve --help
+if grep -q "smtp reception port N" "$work/out.txt"; then pass; else fail "serve --help: $(cat "$work/out.txt")"; fi
 expect_exit 2 "serve without --config" -- "$router" serve
 expect_exit 2 "serve with a bad --poll-ms" -- "$router" serve --config "$config" --poll-ms 5
 expect_exit 4 "serve with a missing job folder" -- timeout 20 "$router" serve \
