@@ -9,6 +9,7 @@
 
 #include <botan/data_src.h>
 #include <botan/x509_crl.h>
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
@@ -24,13 +25,85 @@ namespace {
 
 using detail::error_context;
 
+/// An enum field of the config, with its path from the top, e.g. "delivery.smtp_relay.starttls".
+struct enum_field {
+  std::string path;
+  const google::protobuf::EnumDescriptor* type = nullptr;
+};
+
+/// Collects every enum field named `name` below `message`. A message type
+/// already on the current path is skipped, so recursive types end.
+void find_enum_fields(const google::protobuf::Descriptor* message, const std::string& prefix, const std::string& name,
+                      std::set<const google::protobuf::Descriptor*>& visited, std::vector<enum_field>& found) {
+  if (!visited.insert(message).second)
+    return;
+  for (int i = 0; i < message->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = message->field(i);
+    const std::string path = prefix.empty() ? field->name() : prefix + "." + field->name();
+    if (field->enum_type() != nullptr && field->name() == name)
+      found.push_back({path, field->enum_type()});
+    if (field->message_type() != nullptr)
+      find_enum_fields(field->message_type(), path, name, visited, found);
+  }
+  visited.erase(message);
+}
+
+/// Rewrites protobuf's "Unknown enumeration value of "x" for field "f"."
+/// with the field's path and its valid values, which are upper case; returns
+/// other messages unchanged.
+std::string explain_parse_error(const std::string& message) {
+  const std::string value_start = "Unknown enumeration value of \"";
+  const std::string field_start = "\" for field \"";
+  if (message.rfind(value_start, 0) != 0)
+    return message;
+  const auto value_end = message.find(field_start, value_start.size());
+  const auto name_end = message.rfind('"');
+  if (value_end == std::string::npos || name_end <= value_end + field_start.size())
+    return message + " (enum values are upper case)";
+  const std::string value = message.substr(value_start.size(), value_end - value_start.size());
+  const std::string name =
+      message.substr(value_end + field_start.size(), name_end - value_end - field_start.size());
+
+  std::set<const google::protobuf::Descriptor*> visited;
+  std::vector<enum_field> fields;
+  find_enum_fields(router_config::descriptor(), "", name, visited, fields);
+  const bool one_type = !fields.empty() && std::all_of(fields.begin(), fields.end(), [&](const enum_field& field) {
+    return field.type == fields.front().type;
+  });
+  if (!one_type)
+    return message + " (enum values are upper case)";
+
+  std::string paths;
+  for (const auto& field : fields)
+    paths += (paths.empty() ? "'" : "' or '") + field.path;
+  std::string choices;
+  std::string suggestion;
+  std::string upper = value;
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  const google::protobuf::EnumDescriptor* type = fields.front().type;
+  for (int i = 0; i < type->value_count(); ++i) {
+    // Value 0 is the unset state (..._UNSPECIFIED), which a config does not write.
+    if (type->value(i)->number() == 0)
+      continue;
+    choices += (choices.empty() ? "" : ", ") + type->value(i)->name();
+    if (type->value(i)->name() == upper)
+      suggestion = type->value(i)->name();
+  }
+  std::string text = "invalid value \"" + value + "\" for field " + paths + "'; ";
+  if (!suggestion.empty())
+    return text + "enum values are upper case, so write " + suggestion + " (valid values: " + choices + ")";
+  return text + "use one of " + choices + " (enum values are upper case)";
+}
+
 /// Collects the first protobuf text-format parse error with its position.
 class parse_error_collector : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
     if (!first_error_.empty())
       return;
-    first_error_ = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " + message;
+    first_error_ = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " +
+                   explain_parse_error(message);
   }
 
   const std::string& first_error() const { return first_error_; }

@@ -5,6 +5,7 @@
 
 #include "runtime/common/error.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 namespace router::delivery {
@@ -20,15 +21,29 @@ bool retry_policy::should_retry(const delivery_error& error, int attempt) const 
 }
 
 std::string read_password_file(const std::string& path) {
+  std::error_code error;
   std::ifstream in(path, std::ios::binary);
+  if (!in || std::filesystem::is_directory(path, error))
+    throw router_error("cannot read the password file " + path + "; check the path and its permissions");
+
   std::string password;
-  if (!in || !std::getline(in, password))
+  std::getline(in, password);
+  if (in.bad())
     throw router_error("cannot read the password file " + path + "; check the path and its permissions");
   if (!password.empty() && password.back() == '\r')
     password.pop_back();
-  if (password.empty())
-    throw router_error("the password file " + path + " is empty; write the password on its first line");
-  return password;
+  if (!password.empty())
+    return password;
+
+  // Only the first line is read, so text further down is a misplaced password.
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos)
+      throw router_error("the first line of the password file " + path +
+                         " is blank, but a later line has text; write the password on the first line, "
+                         "because only that line is read");
+  }
+  throw router_error("the password file " + path + " is empty; write the password on its first line");
 }
 
 namespace {

@@ -82,7 +82,8 @@ struct retry_policy {
 std::unique_ptr<deliverer> make_deliverer(const config::delivery_target& target);
 
 /// Returns the first line of a password file without its line end. Throws
-/// router_error naming the file when it is unreadable or the line is empty.
+/// router_error naming the file when it is unreadable or its first line is
+/// empty. When a later line has text, the message points to the first line.
 std::string read_password_file(const std::string& path);
 
 } // namespace router::delivery

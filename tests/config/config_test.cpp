@@ -68,6 +68,8 @@ TEST_F(config_test, UnknownSignatureModeIsRejected) {
       load_error(replace_once(test_config_text(), "signature_mode: SET_INDIVIDUALLY", "signature_mode: SOMETIMES"));
 
   EXPECT_NE(message.find("SOMETIMES"), std::string::npos) << message;
+  EXPECT_NE(message.find("field 'signature_mode'"), std::string::npos) << message;
+  EXPECT_NE(message.find("use one of SET_INDIVIDUALLY, DO_NOT_USE, USE_ALWAYS"), std::string::npos) << message;
 }
 
 TEST_F(config_test, DuplicateIdNamesEntryAndField) {

@@ -122,6 +122,15 @@ TEST_F(relay_config_test, UnknownStarttlsModeIsRejected) {
   EXPECT_TRUE(contains(by_number, "7 is not a known starttls_mode")) << by_number;
 }
 
+TEST_F(relay_config_test, LowerCaseStarttlsModeGetsHint) {
+  const std::string message = load_error(relay_config("starttls: required"));
+
+  EXPECT_TRUE(contains(message, "invalid value \"required\" for field 'delivery.smtp_relay.starttls'")) << message;
+  EXPECT_TRUE(contains(message, "enum values are upper case, so write REQUIRED")) << message;
+  EXPECT_TRUE(contains(message, "OPPORTUNISTIC, REQUIRED, NEVER")) << message;
+  EXPECT_FALSE(contains(message, "STARTTLS_MODE_UNSPECIFIED")) << message;
+}
+
 TEST_F(relay_config_test, InvalidNamesAreRejected) {
   const struct {
     std::string fields;

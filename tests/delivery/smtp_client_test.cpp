@@ -523,6 +523,29 @@ TEST_F(smtp_client_test, MakeDelivererRejectsEmptyPasswordFile) {
   }
 }
 
+TEST_F(smtp_client_test, MakeDelivererNamesBlankFirstPasswordLine) {
+  write_file(work_.path() / "password", "\nsecret-on-line-two\n");
+  config::delivery_target target;
+  auto& relay = *target.mutable_smtp_relay();
+  relay.set_host("127.0.0.1");
+  relay.set_port(25);
+  relay.set_starttls(config::REQUIRED);
+  relay.add_tls_trust_anchor_files(certificates_->ca.string());
+  relay.set_username("printer");
+  relay.set_password_file((work_.path() / "password").string());
+
+  try {
+    delivery::make_deliverer(target);
+    FAIL() << "make_deliverer accepted a password file with a blank first line";
+  } catch (const delivery_error& e) {
+    EXPECT_FALSE(e.temporary());
+    EXPECT_TRUE(contains(e.what(), "the first line of the password file")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "is blank")) << e.what();
+    EXPECT_FALSE(contains(e.what(), "is empty")) << e.what();
+    EXPECT_FALSE(contains(e.what(), "secret-on-line-two")) << e.what();
+  }
+}
+
 TEST(smtp_protocol_test, EhloExtensionsAreParsed) {
   const auto extensions = delivery::parse_ehlo_extensions(
       {"relay.example.net greets you", "PIPELINING", "size 35882577", "AUTH PLAIN login CRAM-MD5", "STARTTLS"});
