@@ -96,7 +96,7 @@ std::string routing_handler::next_job_id() {
 
 smtp::reply routing_handler::check_recipient(const smtp::received_envelope& envelope, const std::string& address) {
   if (find_route(address) != nullptr)
-    return {250, "2.1.5", "Recipient ok"};
+    return {250, "2.1.5", "Recipient OK"};
 
   stats_->count_failure(stats_name, "UNKNOWN_RECIPIENT");
   log::logger()->info("session {} from {}: rejected recipient <{}>: no reception route for this address",
