@@ -262,8 +262,8 @@ decrypt_result decrypt_key_agree(const enveloped_data& data, const content_algor
                    "a KeyAgreeRecipientInfo names the certificate, which needs an EC key, but the key is " +
                        key.algo_name());
 
-  // AES key wrap has an integrity check, so unlike RSA key transport a bad
-  // wrapped key can be reported at once without giving away anything.
+  // AES key wrap checks its own integrity and, unlike PKCS#1 v1.5 padding,
+  // offers no oracle, so a bad wrapped key is reported at once.
   const key_agreement::content_key content_key = key_agreement::unwrap_content_key(
       *recipient.info, recipient.key->encrypted_key, *ec_key, algorithm.key_length, rng);
   if (content_key.status != decrypt_status::ok)
