@@ -183,6 +183,18 @@ bytes octet_string(const Botan::BER_Object& object, const std::string& field) {
   return out;
 }
 
+bytes bit_string(const Botan::BER_Object& object, const std::string& field) {
+  if (!object.is_a(Botan::BIT_STRING, Botan::UNIVERSAL))
+    throw decode_error(field + ": expected a primitive BIT STRING, found " + describe_tag(object));
+  // The first content octet counts the unused bits of the last octet (X.690 8.6.2.2).
+  if (object.length() == 0)
+    throw decode_error(field + ": the BIT STRING has no initial octet");
+  if (object.bits()[0] != 0)
+    throw decode_error(field + ": the BIT STRING has " + std::to_string(object.bits()[0]) +
+                       " unused bits, but a key is a whole number of octets");
+  return bytes(object.bits() + 1, object.bits() + object.length());
+}
+
 Botan::OID object_identifier(Botan::BER_Decoder& decoder, const std::string& field) {
   const Botan::BER_Object object = next(decoder, Botan::OBJECT_ID, Botan::UNIVERSAL, field);
   Botan::OID oid;

@@ -46,6 +46,10 @@ void expect_end(Botan::BER_Decoder& decoder, const std::string& structure);
 /// under whatever tag an IMPLICIT tagging gave it.
 bytes octet_string(const Botan::BER_Object& object, const std::string& field);
 
+/// Returns the octets of a primitive BIT STRING whose length is a whole number
+/// of octets, as key values are (X.690 8.6); throws decode_error otherwise.
+bytes bit_string(const Botan::BER_Object& object, const std::string& field);
+
 /// Reads an OBJECT IDENTIFIER.
 Botan::OID object_identifier(Botan::BER_Decoder& decoder, const std::string& field);
 

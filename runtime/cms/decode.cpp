@@ -156,14 +156,101 @@ key_trans_recipient_info decode_key_trans_recipient_info(const Botan::BER_Object
   return info;
 }
 
+/// OriginatorPublicKey ::= SEQUENCE { algorithm AlgorithmIdentifier, publicKey BIT STRING }
+originator_public_key decode_originator_public_key(const Botan::BER_Object& object) {
+  Botan::BER_Decoder fields(object);
+  originator_public_key key;
+  key.algorithm = algorithm_identifier(fields, "OriginatorPublicKey.algorithm");
+  key.public_key = bit_string(next_any(fields, "OriginatorPublicKey.publicKey"), "OriginatorPublicKey.publicKey");
+  expect_end(fields, "OriginatorPublicKey");
+  return key;
+}
+
+/// originator [0] EXPLICIT OriginatorIdentifierOrKey: issuerAndSerialNumber,
+/// subjectKeyIdentifier [0] or originatorKey [1], the last two IMPLICIT.
+void decode_originator(Botan::BER_Decoder& decoder, key_agree_recipient_info& info) {
+  Botan::BER_Decoder originator(next(decoder, 0, context_constructed, "KeyAgreeRecipientInfo.originator"));
+  if (next_is(originator, 1, context_constructed))
+    info.originator_key = decode_originator_public_key(originator.get_next_object());
+  else
+    info.originator_certificate = decode_identifier(originator, "KeyAgreeRecipientInfo.originator");
+  expect_end(originator, "KeyAgreeRecipientInfo.originator");
+}
+
+/// KeyAgreeRecipientIdentifier: issuerAndSerialNumber, or rKeyId [0] IMPLICIT
+/// RecipientKeyIdentifier ::= SEQUENCE { subjectKeyIdentifier, date
+/// GeneralizedTime OPTIONAL, other OtherKeyAttribute OPTIONAL }.
+certificate_identifier decode_key_agree_recipient_identifier(Botan::BER_Decoder& decoder) {
+  const std::string field = "RecipientEncryptedKey.rid";
+  if (next_is(decoder, 0, context_primitive))
+    throw decode_error(field + ": rKeyId is primitive, but a RecipientKeyIdentifier is a SEQUENCE");
+  if (!next_is(decoder, 0, context_constructed))
+    return decode_identifier(decoder, field);
+
+  Botan::BER_Decoder fields(decoder.get_next_object());
+  certificate_identifier id;
+  id.by_key_identifier = true;
+  id.subject_key_identifier = octet_string(
+      next(fields, Botan::OCTET_STRING, Botan::UNIVERSAL, field + ".subjectKeyIdentifier"),
+      field + ".subjectKeyIdentifier");
+  if (next_is(fields, Botan::GENERALIZED_TIME, Botan::UNIVERSAL))
+    fields.get_next_object();  // date, not used
+  if (next_is(fields, Botan::SEQUENCE, Botan::CONSTRUCTED))
+    fields.get_next_object();  // other, not used
+  expect_end(fields, "RecipientKeyIdentifier");
+  return id;
+}
+
+/// RecipientEncryptedKey ::= SEQUENCE { rid KeyAgreeRecipientIdentifier, encryptedKey OCTET STRING }
+recipient_encrypted_key decode_recipient_encrypted_key(const Botan::BER_Object& object) {
+  if (!object.is_a(Botan::SEQUENCE, Botan::CONSTRUCTED))
+    throw decode_error("a RecipientEncryptedKey is not a SEQUENCE");
+
+  Botan::BER_Decoder fields(object);
+  recipient_encrypted_key key;
+  key.rid = decode_key_agree_recipient_identifier(fields);
+  key.encrypted_key = octet_string(
+      next(fields, Botan::OCTET_STRING, Botan::UNIVERSAL, "RecipientEncryptedKey.encryptedKey"),
+      "RecipientEncryptedKey.encryptedKey");
+  expect_end(fields, "RecipientEncryptedKey");
+  return key;
+}
+
+key_agree_recipient_info decode_key_agree_recipient_info(const Botan::BER_Object& object) {
+  Botan::BER_Decoder fields(object);
+  key_agree_recipient_info info;
+  info.version = small_integer(fields, "KeyAgreeRecipientInfo.version");
+  if (info.version != 3)
+    throw decode_error("KeyAgreeRecipientInfo.version is " + std::to_string(info.version) +
+                       ", but RFC 5652 section 6.2.2 requires 3");
+  decode_originator(fields, info);
+  if (next_is(fields, 1, context_constructed)) {
+    Botan::BER_Decoder explicit_ukm(fields.get_next_object());  // ukm [1] EXPLICIT
+    const Botan::BER_Object ukm = next_any(explicit_ukm, "KeyAgreeRecipientInfo.ukm");
+    if (ukm.type() != Botan::OCTET_STRING)
+      throw decode_error("KeyAgreeRecipientInfo.ukm is not an OCTET STRING");
+    info.ukm = octet_string(ukm, "KeyAgreeRecipientInfo.ukm");
+    expect_end(explicit_ukm, "KeyAgreeRecipientInfo.ukm");
+  }
+  info.key_encryption_algorithm = algorithm_identifier(fields, "KeyAgreeRecipientInfo.keyEncryptionAlgorithm");
+  Botan::BER_Decoder keys(
+      next(fields, Botan::SEQUENCE, Botan::CONSTRUCTED, "KeyAgreeRecipientInfo.recipientEncryptedKeys"));
+  for (Botan::BER_Object key = keys.get_next_object(); key.is_set(); key = keys.get_next_object())
+    info.recipient_encrypted_keys.push_back(decode_recipient_encrypted_key(key));
+  expect_end(fields, "KeyAgreeRecipientInfo");
+  return info;
+}
+
 /// RecipientInfos: a KeyTransRecipientInfo is a bare SEQUENCE; the other
-/// choices carry context tags [1] to [4] (RFC 5652 6.2).
+/// choices carry context tags, kari [1] and kekri [2] to ori [4] (RFC 5652 6.2).
 void decode_recipient_infos(Botan::BER_Decoder& decoder, enveloped_data& out) {
   Botan::BER_Decoder elements(next(decoder, Botan::SET, Botan::CONSTRUCTED, "recipientInfos"));
   for (Botan::BER_Object element = elements.get_next_object(); element.is_set();
        element = elements.get_next_object()) {
     if (element.is_a(Botan::SEQUENCE, Botan::CONSTRUCTED))
       out.key_trans_recipients.push_back(decode_key_trans_recipient_info(element));
+    else if (element.is_a(1, context_constructed))
+      out.key_agree_recipients.push_back(decode_key_agree_recipient_info(element));
     else
       ++out.other_recipient_count;
   }

@@ -1,18 +1,21 @@
 // EnvelopedData (RFC 5652 section 6) and AuthEnvelopedData (RFC 5083)
-// decryption for an RSA recipient.
+// decryption for an RSA or an EC recipient.
 //
 // Content encryption: AES-128/192/256-CBC in EnvelopedData (RFC 3565) and
 // AES-128/192/256-GCM in AuthEnvelopedData (RFC 5084), where the GCM tag is the
 // mac field and authAttrs, when present, are the additional authenticated data.
 // Key transport: rsaEncryption (PKCS#1 v1.5) and RSAES-OAEP (RFC 3560) with
-// SHA-1/224/256/384/512 and an empty label.
+// SHA-1/224/256/384/512 and an empty label. Key agreement: ephemeral-static
+// ECDH, see decrypt_key_agree.cpp.
 #include "runtime/certs/certs.hpp"
 #include "runtime/cms/ber_reader.hpp"
 #include "runtime/cms/encoding.hpp"
+#include "runtime/cms/key_agreement.hpp"
 #include "runtime/cms/reader.hpp"
 
 #include <botan/aead.h>
 #include <botan/cipher_mode.h>
+#include <botan/ecc_key.h>
 #include <botan/pubkey.h>
 
 namespace router::cms {
@@ -157,13 +160,29 @@ std::string key_transport_padding(const Botan::AlgorithmIdentifier& algorithm) {
   return "";
 }
 
-const key_trans_recipient_info* find_recipient(const enveloped_data& data,
-                                               const Botan::X509_Certificate& certificate) {
+const key_trans_recipient_info* find_key_trans_recipient(const enveloped_data& data,
+                                                         const Botan::X509_Certificate& certificate) {
   for (const key_trans_recipient_info& recipient : data.key_trans_recipients) {
     if (recipient.rid.matches(certificate))
       return &recipient;
   }
   return nullptr;
+}
+
+/// A KeyAgreeRecipientInfo and its RecipientEncryptedKey that names the certificate.
+struct key_agree_match {
+  const key_agree_recipient_info* info = nullptr;
+  const recipient_encrypted_key* key = nullptr;
+};
+
+key_agree_match find_key_agree_recipient(const enveloped_data& data, const Botan::X509_Certificate& certificate) {
+  for (const key_agree_recipient_info& info : data.key_agree_recipients) {
+    for (const recipient_encrypted_key& key : info.recipient_encrypted_keys) {
+      if (key.rid.matches(certificate))
+        return {&info, &key};
+    }
+  }
+  return {};
 }
 
 std::unique_ptr<Botan::Cipher_Mode> make_mode(const enveloped_data& data, const content_algorithm& algorithm,
@@ -213,36 +232,66 @@ decrypt_result decrypt_content(const enveloped_data& data, const content_algorit
   return result;
 }
 
+decrypt_result decrypt_key_trans(const enveloped_data& data, const content_algorithm& algorithm,
+                                 const key_trans_recipient_info& recipient, const Botan::Private_Key& key,
+                                 Botan::RandomNumberGenerator& rng) {
+  if (key.algo_name() != "RSA")
+    return failure(decrypt_status::unsupported_algorithm,
+                   "a KeyTransRecipientInfo names the certificate, which needs an RSA key, but the key is " +
+                       key.algo_name());
+  const std::string padding = key_transport_padding(recipient.key_encryption_algorithm);
+  if (padding.empty())
+    return failure(decrypt_status::unsupported_algorithm,
+                   "the key encryption algorithm " + recipient.key_encryption_algorithm.get_oid().to_formatted_string() +
+                       " (or its parameters) is not supported; use rsaEncryption or RSAES-OAEP");
+
+  // A bad encrypted key yields a random key of the right length instead of an
+  // error, so a padding failure looks the same as a changed content (no padding oracle).
+  Botan::PK_Decryptor_EME decryptor(key, rng, padding);
+  const auto content_key = decryptor.decrypt_or_random(recipient.encrypted_key.data(), recipient.encrypted_key.size(),
+                                                       algorithm.key_length, rng);
+  return decrypt_content(data, algorithm, content_key);
+}
+
+decrypt_result decrypt_key_agree(const enveloped_data& data, const content_algorithm& algorithm,
+                                 const key_agree_match& recipient, const Botan::Private_Key& key,
+                                 Botan::RandomNumberGenerator& rng) {
+  const auto* ec_key = dynamic_cast<const Botan::EC_PrivateKey*>(&key);
+  if (ec_key == nullptr)
+    return failure(decrypt_status::unsupported_algorithm,
+                   "a KeyAgreeRecipientInfo names the certificate, which needs an EC key, but the key is " +
+                       key.algo_name());
+
+  // AES key wrap checks its own integrity and, unlike PKCS#1 v1.5 padding,
+  // offers no oracle, so a bad wrapped key is reported at once.
+  const key_agreement::content_key content_key = key_agreement::unwrap_content_key(
+      *recipient.info, recipient.key->encrypted_key, *ec_key, algorithm.key_length, rng);
+  if (content_key.status != decrypt_status::ok)
+    return failure(content_key.status, content_key.detail);
+  return decrypt_content(data, algorithm, content_key.key);
+}
+
 decrypt_result decrypt_enveloped(const enveloped_data& data, const Botan::Private_Key& key,
                                  const Botan::X509_Certificate& certificate, Botan::RandomNumberGenerator& rng) {
   const content_algorithm algorithm = choose_content_algorithm(data);
   if (algorithm.botan_name.empty())
     return failure(decrypt_status::unsupported_algorithm, algorithm.problem);
 
-  const key_trans_recipient_info* recipient = find_recipient(data, certificate);
-  if (recipient == nullptr) {
-    std::string detail = "no KeyTransRecipientInfo names the certificate " + certificate.subject_dn().to_string();
+  const key_trans_recipient_info* key_trans = find_key_trans_recipient(data, certificate);
+  const key_agree_match key_agree = find_key_agree_recipient(data, certificate);
+  if (key_trans == nullptr && key_agree.info == nullptr) {
+    std::string detail = "no RecipientInfo names the certificate " + certificate.subject_dn().to_string();
     if (data.other_recipient_count > 0)
       detail += "; " + std::to_string(data.other_recipient_count) +
-                " recipients of other kinds (key agreement, KEK, password) are not supported";
+                " recipients of other kinds (KEK, password, other) are not supported";
     return failure(decrypt_status::recipient_not_found, detail);
   }
-
-  const std::string padding = key_transport_padding(recipient->key_encryption_algorithm);
-  if (padding.empty())
-    return failure(decrypt_status::unsupported_algorithm,
-                   "the key encryption algorithm " +
-                       recipient->key_encryption_algorithm.get_oid().to_formatted_string() +
-                       " (or its parameters) is not supported; use rsaEncryption or RSAES-OAEP");
   if (!data.encrypted_content.encrypted_content)
     return failure(decrypt_status::malformed, "the encrypted content is absent (detached), which is not supported");
 
-  // A bad encrypted key yields a random key of the right length instead of an
-  // error, so a padding failure looks the same as a changed content (no padding oracle).
-  Botan::PK_Decryptor_EME decryptor(key, rng, padding);
-  const auto content_key = decryptor.decrypt_or_random(recipient->encrypted_key.data(),
-                                                       recipient->encrypted_key.size(), algorithm.key_length, rng);
-  return decrypt_content(data, algorithm, content_key);
+  if (key_trans != nullptr)
+    return decrypt_key_trans(data, algorithm, *key_trans, key, rng);
+  return decrypt_key_agree(data, algorithm, key_agree, key, rng);
 }
 
 } // namespace
@@ -272,9 +321,11 @@ decrypt_result decrypt(const bytes& ber, const Botan::Private_Key& key, const Bo
   if (!certs::key_matches_certificate(key, certificate))
     return failure(decrypt_status::key_mismatch, "the private key does not belong to the certificate " +
                                                      certificate.subject_dn().to_string());
-  if (key.algo_name() != "RSA")
+  const std::string key_algorithm = key.algo_name();
+  if (key_algorithm != "RSA" && key_algorithm != "ECDSA" && key_algorithm != "ECDH")
     return failure(decrypt_status::unsupported_algorithm,
-                   "the recipient key is " + key.algo_name() + ", but only RSA key transport is decrypted");
+                   "the recipient key is " + key_algorithm +
+                       ", but only RSA keys (key transport) and EC keys (key agreement) are supported");
   try {
     return decrypt_enveloped(decode_enveloped_data(decode_content_info(ber)), key, certificate, rng);
   } catch (const decode_error& e) {

@@ -43,8 +43,13 @@ inline const Botan::OID id_rsassa_pss{1, 2, 840, 113549, 1, 1, 10};  // RFC 4056
 
 // Key agreement (RFC 5753 section 7.1, RFC 5480) and AES key wrap (RFC 3565 section 2.3.2).
 inline const Botan::OID id_ec_public_key{1, 2, 840, 10045, 2, 1};
+inline const Botan::OID dh_single_pass_std_dh_sha1kdf_scheme{1, 3, 133, 16, 840, 63, 0, 2};
+inline const Botan::OID dh_single_pass_std_dh_sha224kdf_scheme{1, 3, 132, 1, 11, 0};
 inline const Botan::OID dh_single_pass_std_dh_sha256kdf_scheme{1, 3, 132, 1, 11, 1};
+inline const Botan::OID dh_single_pass_std_dh_sha384kdf_scheme{1, 3, 132, 1, 11, 2};
+inline const Botan::OID dh_single_pass_std_dh_sha512kdf_scheme{1, 3, 132, 1, 11, 3};
 inline const Botan::OID id_aes128_wrap{2, 16, 840, 1, 101, 3, 4, 1, 5};
+inline const Botan::OID id_aes192_wrap{2, 16, 840, 1, 101, 3, 4, 1, 25};
 inline const Botan::OID id_aes256_wrap{2, 16, 840, 1, 101, 3, 4, 1, 45};
 
 // Content encryption (RFC 3565, RFC 5084 section 3.2).

@@ -10,9 +10,10 @@
 //
 // Limits: one certificate per signer is looked up among the embedded and the
 // extra certificates. Revocation is not checked, and signers of a digest other
-// than SHA-224/256/384/512 are rejected. Only KeyTransRecipientInfo (RSA) is
-// decrypted; KeyAgreeRecipientInfo, KEKRecipientInfo and PasswordRecipientInfo
-// are skipped.
+// than SHA-224/256/384/512 are rejected. KeyTransRecipientInfo (RSA) and
+// KeyAgreeRecipientInfo (ephemeral-static ECDH, RFC 5753) are decrypted;
+// static-static ECDH originators are decoded but not decrypted, and
+// KEKRecipientInfo, PasswordRecipientInfo and OtherRecipientInfo are skipped.
 #pragma once
 
 #include "runtime/cms/cms.hpp"
@@ -90,6 +91,31 @@ struct key_trans_recipient_info {
   bytes encrypted_key;
 };
 
+/// OriginatorPublicKey (RFC 5652 section 6.2.2): the originator's ephemeral key.
+struct originator_public_key {
+  Botan::AlgorithmIdentifier algorithm;  // id-ecPublicKey; absent or NULL parameters mean the recipient's curve
+  bytes public_key;                      // the BIT STRING's octets, an encoded ECPoint (RFC 5480 section 2.2)
+};
+
+/// RecipientEncryptedKey (RFC 5652 section 6.2.2). An rKeyId's date and other
+/// fields are skipped, so only its subjectKeyIdentifier is kept in `rid`.
+struct recipient_encrypted_key {
+  certificate_identifier rid;
+  bytes encrypted_key;
+};
+
+/// KeyAgreeRecipientInfo (RFC 5652 section 6.2.2). The originator is either an
+/// OriginatorPublicKey (ephemeral-static, RFC 5753) or the identifier of the
+/// originator's certificate (static-static), and exactly one of the two is set.
+struct key_agree_recipient_info {
+  size_t version = 0;
+  std::optional<originator_public_key> originator_key;
+  std::optional<certificate_identifier> originator_certificate;
+  std::optional<bytes> ukm;
+  Botan::AlgorithmIdentifier key_encryption_algorithm;  // parameters: the key wrap AlgorithmIdentifier
+  std::vector<recipient_encrypted_key> recipient_encrypted_keys;
+};
+
 /// EncryptedContentInfo (RFC 5652 section 6.1).
 struct encrypted_content_info {
   Botan::OID content_type;
@@ -102,7 +128,8 @@ struct enveloped_data {
   bool authenticated = false;  // true for AuthEnvelopedData
   size_t version = 0;
   std::vector<key_trans_recipient_info> key_trans_recipients;
-  size_t other_recipient_count = 0;  // kari, kekri, pwri and ori, which are not decrypted
+  std::vector<key_agree_recipient_info> key_agree_recipients;
+  size_t other_recipient_count = 0;  // kekri, pwri and ori, which are not decrypted
   encrypted_content_info encrypted_content;
   std::optional<bytes> authenticated_attributes_der;  // AuthEnvelopedData: authAttrs as a SET, the GCM AAD
   bytes mac;                                           // AuthEnvelopedData only
@@ -170,8 +197,8 @@ enum class decrypt_status {
   malformed,              // not a decodable EnvelopedData or AuthEnvelopedData
   unsupported_algorithm,  // content or key encryption algorithm not handled here
   key_mismatch,           // the private key does not belong to the given certificate
-  recipient_not_found,    // no KeyTransRecipientInfo names the given certificate
-  decryption_failed,      // bad padding or content-encryption key (tampering or wrong key)
+  recipient_not_found,    // no KeyTransRecipientInfo or KeyAgreeRecipientInfo names the given certificate
+  decryption_failed,      // bad padding, key wrap or originator key (tampering or wrong key)
   authentication_failed,  // AES-GCM tag check failed (AuthEnvelopedData)
 };
 
@@ -187,10 +214,14 @@ struct decrypt_result {
 };
 
 /// Decrypts an EnvelopedData (AES-CBC) or AuthEnvelopedData (AES-GCM) with the
-/// recipient's key and certificate. RSA key transport is PKCS#1 v1.5 or
-/// RSAES-OAEP; any other recipient key is unsupported_algorithm. A content-encryption key that fails to decrypt is replaced by a
-/// random one, so a bad key shows up as decryption_failed or
-/// authentication_failed and never as a separate padding error.
+/// recipient's key and certificate. An RSA key reads a KeyTransRecipientInfo
+/// (PKCS#1 v1.5 or RSAES-OAEP). An RSA content-encryption key that fails to
+/// decrypt is replaced by a random one, so a bad key shows up as
+/// decryption_failed or authentication_failed and never as a separate padding
+/// error. An EC key reads a KeyAgreeRecipientInfo (dhSinglePass-stdDH with a
+/// SHA-1 or SHA-2 X9.63 KDF, AES key wrap), and a wrapped key that fails the
+/// key wrap integrity check is decryption_failed. Any other recipient key is
+/// unsupported_algorithm.
 decrypt_result decrypt(const bytes& ber, const Botan::Private_Key& key, const Botan::X509_Certificate& certificate,
                        Botan::RandomNumberGenerator& rng);
 

@@ -10,13 +10,13 @@
 #include "runtime/cms/recipient_info.hpp"
 
 #include "runtime/cms/encoding.hpp"
+#include "runtime/cms/key_agreement.hpp"
 #include "runtime/common/error.hpp"
 
 #include <botan/block_cipher.h>
 #include <botan/ec_group.h>
 #include <botan/ecc_key.h>
 #include <botan/ecdh.h>
-#include <botan/kdf.h>
 #include <botan/nist_keywrap.h>
 #include <botan/pubkey.h>
 
@@ -25,6 +25,7 @@ namespace router::cms {
 namespace {
 
 using namespace encoding;
+using key_agreement::key_wrap;
 
 Botan::AlgorithmIdentifier key_transport_algorithm(key_transport transport) {
   if (transport == key_transport::rsa_pkcs1v15)
@@ -101,47 +102,21 @@ bytes encode_key_trans_recipient_info(const recipient& recipient, const Botan::s
   return out;
 }
 
-/// The AES key wrap that protects a content-encryption key: never weaker than
-/// the content key, so AES-128 keys get aes128-wrap and longer keys aes256-wrap.
-struct key_wrap {
-  const Botan::OID* oid;
-  std::string botan_cipher;
-  size_t key_length;
-};
+/// The key agreement scheme of every KeyAgreeRecipientInfo written here.
+const Botan::OID& key_agreement_scheme = dh_single_pass_std_dh_sha256kdf_scheme;
 
-key_wrap key_wrap_for(size_t content_key_length) {
-  if (content_key_length <= 16)
-    return {&id_aes128_wrap, "AES-128", 16};
-  return {&id_aes256_wrap, "AES-256", 32};
-}
-
-/// Returns the DER ECC-CMS-SharedInfo (RFC 5753 section 7.2) that the KDF takes
-/// as SharedInfo: the key wrap algorithm, no entityUInfo because ukm is absent,
-/// and the key-encryption key length in bits as a 32-bit big-endian suppPubInfo.
-bytes encode_shared_info(const key_wrap& wrap) {
-  const uint32_t bits = static_cast<uint32_t>(wrap.key_length * 8);
-  const bytes supp_pub_info = {static_cast<uint8_t>(bits >> 24), static_cast<uint8_t>(bits >> 16),
-                               static_cast<uint8_t>(bits >> 8), static_cast<uint8_t>(bits)};
-
-  bytes out;
-  Botan::DER_Encoder(out)
-      .start_cons(Botan::SEQUENCE)
-      .encode(Botan::AlgorithmIdentifier(*wrap.oid, Botan::AlgorithmIdentifier::USE_EMPTY_PARAM))  // keyInfo
-      .start_explicit(2)                                                                           // suppPubInfo [2]
-      .encode(supp_pub_info, Botan::OCTET_STRING)
-      .end_explicit()
-      .end_cons();
-  return out;
+/// Returns the AlgorithmIdentifier of the key wrap, whose parameters are absent
+/// (RFC 3565 section 2.3.2).
+Botan::AlgorithmIdentifier key_wrap_algorithm(const key_wrap& wrap) {
+  return Botan::AlgorithmIdentifier(*wrap.oid, Botan::AlgorithmIdentifier::USE_EMPTY_PARAM);
 }
 
 /// Returns keyEncryptionAlgorithm: the key agreement scheme with the key wrap
-/// algorithm as its parameters (RFC 5753 section 3.1.1), whose own parameters
-/// are absent (RFC 3565 section 2.3.2).
+/// algorithm as its parameters (RFC 5753 section 3.1.1).
 Botan::AlgorithmIdentifier key_agreement_algorithm(const key_wrap& wrap) {
   bytes parameters;
-  Botan::DER_Encoder(parameters)
-      .encode(Botan::AlgorithmIdentifier(*wrap.oid, Botan::AlgorithmIdentifier::USE_EMPTY_PARAM));
-  return Botan::AlgorithmIdentifier(dh_single_pass_std_dh_sha256kdf_scheme, parameters);
+  Botan::DER_Encoder(parameters).encode(key_wrap_algorithm(wrap));
+  return Botan::AlgorithmIdentifier(key_agreement_scheme, parameters);
 }
 
 /// Wraps the content key for the recipient's EC key with a fresh ephemeral key
@@ -154,18 +129,12 @@ struct agreed_wrap {
 agreed_wrap wrap_with_ecdh(const Botan::EC_PublicKey& recipient_key, const key_wrap& wrap,
                            const Botan::secure_vector<uint8_t>& content_key, Botan::RandomNumberGenerator& rng) {
   const Botan::ECDH_PrivateKey ephemeral(rng, recipient_key.domain());
-
-  // "Raw" returns the shared secret Z: the x-coordinate of the shared point (stdDH, RFC 5753 section 3.1.2).
-  Botan::PK_Key_Agreement agreement(ephemeral, rng, "Raw");
   const Botan::secure_vector<uint8_t> shared_secret =
-      agreement.derive_key(0, recipient_key.public_point().encode(Botan::PointGFp::UNCOMPRESSED)).bits_of();
+      key_agreement::agree(ephemeral, recipient_key.public_point().encode(Botan::PointGFp::UNCOMPRESSED), rng);
 
-  // KDF2 hashes Z || counter || salt, which is the X9.63 KDF with SharedInfo as salt.
-  const auto kdf = Botan::KDF::create_or_throw("KDF2(SHA-256)");
-  const bytes shared_info = encode_shared_info(wrap);
+  const bytes shared_info = key_agreement::encode_shared_info(key_wrap_algorithm(wrap), wrap.key_length, std::nullopt);
   const Botan::secure_vector<uint8_t> key_encryption_key =
-      kdf->derive_key(wrap.key_length, shared_secret.data(), shared_secret.size(), shared_info.data(),
-                      shared_info.size());
+      key_agreement::derive_key_encryption_key(key_agreement::kdf_hash_for_scheme(key_agreement_scheme), shared_secret, shared_info, wrap.key_length);
 
   const auto cipher = Botan::BlockCipher::create_or_throw(wrap.botan_cipher);
   cipher->set_key(key_encryption_key);
@@ -180,7 +149,7 @@ bytes encode_key_agree_recipient_info(const recipient& recipient, const Botan::s
     throw router_error("cannot encrypt for " + describe(*recipient.certificate) +
                        ": its EC key is not on P-256 or P-384; register a certificate on one of these curves");
 
-  const key_wrap wrap = key_wrap_for(content_key.size());
+  const key_wrap wrap = key_agreement::key_wrap_for_content_key(content_key.size());
   const agreed_wrap agreed = wrap_with_ecdh(*ec_key, wrap, content_key, rng);
   const std::vector<uint8_t>& subject_key_id = subject_key_id_for(recipient);
 

@@ -1,5 +1,6 @@
 // libFuzzer target for the CMS reader: BER normalization, the ContentInfo,
-// SignedData and (Auth)EnvelopedData decoders, verification and decryption.
+// SignedData and (Auth)EnvelopedData decoders, verification, and decryption
+// as an RSA and as an EC recipient.
 // Decoders may throw cms::decode_error; verify and decrypt must not throw at
 // all, so any other exception ends the run as a crash.
 #include "runtime/cms/ber_reader.hpp"
@@ -48,5 +49,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cms::verify_signed_data(input, detached_content, options);
 
   cms::decrypt(input, *pki.recipient.private_key, pki.recipient.certificate, rng);
+  cms::decrypt(input, *pki.ec_recipient.private_key, pki.ec_recipient.certificate, rng);
   return 0;
 }

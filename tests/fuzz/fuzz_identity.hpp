@@ -15,6 +15,7 @@ struct fuzz_pki {
   std::unique_ptr<certs::pki_builder> builder;
   certs::issued_identity signer;     // RSA, issued by the root
   certs::issued_identity recipient;  // RSA, issued by the root
+  certs::issued_identity ec_recipient;  // P-256, issued by the root, for KeyAgreeRecipientInfo
 };
 
 /// Returns the PKI, made on first use from the fixed seed.

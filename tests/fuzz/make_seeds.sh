@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the seed corpora of the fuzz targets in DIR: our encoder's output
 # (fuzz_seed_writer), then OpenSSL's in the shapes other mail clients send:
-# streamed BER with indefinite lengths, key identifiers, OAEP and AES-GCM;
+# streamed BER with indefinite lengths, key identifiers, OAEP, AES-GCM and
+# ECDH key agreement;
 # and SMTP client sessions for smtp_fuzz into DIR/smtp.
 # Usage: make_seeds.sh FUZZ_SEED_WRITER DIR
 set -euo pipefail
@@ -38,6 +39,9 @@ encrypt gcm-streamed.der cms -aes-128-gcm -stream -outform DER "${recipient[@]}"
 encrypt oaep-keyid.der cms -aes192 -keyid -outform DER "${recipient[@]}" \
   -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256
 encrypt gcm.eml mime -aes-256-gcm "${recipient[@]}"
+ec_recipient=(-recip "$pki/ec-recipient.cert.pem")
+encrypt ecdh-streamed.der cms -aes128 -stream -outform DER "${ec_recipient[@]}"
+encrypt ecdh-keyid-gcm.der cms -aes-256-gcm -keyid -outform DER "${ec_recipient[@]}" -keyopt ecdh_kdf_md:sha384
 rm -f "$text"
 
 # SMTP sessions for smtp_fuzz: the first byte holds the options (see

@@ -66,6 +66,12 @@ void write_cms_and_mime_seeds(const fs::path& dir, Botan::RandomNumberGenerator&
                                                                                  : "enveloped-data")));
   }
 
+  for (const auto& [cipher, name] : {ciphers.front(), ciphers.back()}) {
+    const cms::recipient recipient{&pki.ec_recipient.certificate, cms::key_transport::rsa_pkcs1v15,
+                                   cms::recipient_identifier::subject_key_identifier};
+    write(dir / "cms" / ("ecdh-" + name + ".der"), cms::encrypt(content, {recipient}, cipher, rng));
+  }
+
   write(dir / "mime" / "quoted-printable.eml",
         wrap("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
              mime::encode_quoted_printable("caf\xc3\xa9 = soft " + std::string(90, 'q') + "\r\nend")));
@@ -78,6 +84,7 @@ void write_pki(const fs::path& dir) {
   write(dir / "pki" / "signer.key.pem", certs::to_pem(*pki.signer.private_key));
   write(dir / "pki" / "recipient.cert.pem", certs::to_pem(pki.recipient.certificate));
   write(dir / "pki" / "recipient.key.pem", certs::to_pem(*pki.recipient.private_key));
+  write(dir / "pki" / "ec-recipient.cert.pem", certs::to_pem(pki.ec_recipient.certificate));
 }
 
 } // namespace

@@ -5,11 +5,13 @@
 #include "tests/common/test_pki.hpp"
 #include "tests/reader/reader_test_pki.hpp"
 
+#include <botan/ecc_key.h>
 #include <botan/hex.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace router::cms {
 namespace {
@@ -314,12 +316,200 @@ TEST_F(cms_reader_test, KeyOfOtherCertificateIsKeyMismatch) {
   EXPECT_EQ(to_string(result.status), "key_mismatch") << result.detail;
 }
 
-TEST_F(cms_reader_test, EcRecipientIsUnsupported) {
+TEST_F(cms_reader_test, EcKeyForRsaRecipientIsNotFound) {
   const bytes message = encrypt_for(pki_.alice, content_cipher::aes256_gcm);
 
   const decrypt_result result = decrypt_as(message, pki_.p256_signer);
 
+  EXPECT_EQ(to_string(result.status), "recipient_not_found") << result.detail;
+}
+
+TEST_F(cms_reader_test, Ed25519KeyIsUnsupported) {
+  const bytes message = encrypt_for(pki_.alice, content_cipher::aes256_gcm);
+
+  const decrypt_result result = decrypt_as(message, pki_.ed25519_signer);
+
   EXPECT_EQ(to_string(result.status), "unsupported_algorithm") << result.detail;
+}
+
+TEST_F(cms_reader_test, OwnEcdhEncryptionDecrypts) {
+  for (const content_cipher cipher : {content_cipher::aes128_cbc, content_cipher::aes192_cbc, content_cipher::aes256_cbc,
+                                      content_cipher::aes128_gcm, content_cipher::aes256_gcm}) {
+    for (const certs::issued_identity* recipient_identity : {&pki_.p256_signer, &pki_.p384_signer}) {
+      for (const recipient_identifier identifier :
+           {recipient_identifier::issuer_and_serial_number, recipient_identifier::subject_key_identifier}) {
+        SCOPED_TRACE(std::to_string(static_cast<int>(cipher)) + " " +
+                     recipient_identity->certificate.subject_dn().to_string() + " " +
+                     std::to_string(static_cast<int>(identifier)));
+        const recipient ec_recipient{&recipient_identity->certificate, key_transport::rsa_pkcs1v15, identifier};
+
+        const decrypt_result result =
+            decrypt_as(encrypt(content, {ec_recipient}, cipher, pki_.rng), *recipient_identity);
+
+        EXPECT_EQ(to_string(result.status), "ok") << result.detail;
+        EXPECT_EQ(result.content, content);
+      }
+    }
+  }
+}
+
+TEST_F(cms_reader_test, DecodedKeyAgreeRecipientInfoFields) {
+  const enveloped_data data =
+      decode_enveloped_data(decode_content_info(encrypt_for(pki_.p384_signer, content_cipher::aes256_cbc)));
+
+  EXPECT_TRUE(data.key_trans_recipients.empty());
+  EXPECT_EQ(data.other_recipient_count, 0u);
+  ASSERT_EQ(data.key_agree_recipients.size(), 1u);
+  const key_agree_recipient_info& info = data.key_agree_recipients[0];
+  EXPECT_EQ(info.version, 3u);
+  ASSERT_TRUE(info.originator_key.has_value());
+  EXPECT_FALSE(info.originator_certificate.has_value());
+  EXPECT_EQ(info.originator_key->algorithm.get_oid(), Botan::OID({1, 2, 840, 10045, 2, 1}));
+  EXPECT_EQ(info.originator_key->public_key.size(), 97u);  // uncompressed P-384 point
+  EXPECT_EQ(info.originator_key->public_key.front(), 0x04);
+  EXPECT_FALSE(info.ukm.has_value());
+  EXPECT_EQ(info.key_encryption_algorithm.get_oid(), Botan::OID({1, 3, 132, 1, 11, 1}));
+  ASSERT_EQ(info.recipient_encrypted_keys.size(), 1u);
+  EXPECT_TRUE(info.recipient_encrypted_keys[0].rid.matches(pki_.p384_signer.certificate));
+  EXPECT_EQ(info.recipient_encrypted_keys[0].encrypted_key.size(), 40u);  // 32-octet key plus the 8-octet check
+}
+
+TEST_F(cms_reader_test, EcdhSecondRecipientDecrypts) {
+  const bytes message = encrypt(content,
+                                {{&pki_.alice.certificate, key_transport::rsa_oaep_sha256},
+                                 {&pki_.p256_signer.certificate},
+                                 {&pki_.p384_signer.certificate}},
+                                content_cipher::aes128_gcm, pki_.rng);
+
+  EXPECT_EQ(decrypt_as(message, pki_.alice).content, content);
+  EXPECT_EQ(decrypt_as(message, pki_.p256_signer).content, content);
+  EXPECT_EQ(decrypt_as(message, pki_.p384_signer).content, content);
+}
+
+TEST_F(cms_reader_test, EcdhOtherRecipientIsNotFound) {
+  const bytes message = encrypt_for(pki_.p256_signer, content_cipher::aes256_cbc);
+
+  EXPECT_EQ(to_string(decrypt_as(message, pki_.p384_signer).status), "recipient_not_found");
+  EXPECT_EQ(to_string(decrypt_as(message, pki_.alice).status), "recipient_not_found");
+}
+
+TEST_F(cms_reader_test, EcdhKeyOfOtherCertificateIsKeyMismatch) {
+  const bytes message = encrypt_for(pki_.p256_signer, content_cipher::aes256_cbc);
+
+  for (const certs::issued_identity* wrong : {&pki_.p384_signer, &pki_.alice}) {
+    const decrypt_result result = decrypt(message, *wrong->private_key, pki_.p256_signer.certificate, pki_.rng);
+
+    EXPECT_EQ(to_string(result.status), "key_mismatch") << result.detail;
+  }
+}
+
+/// Flips one bit of `part` where it occurs in `message`, `offset` octets into it.
+bytes flip_inside(bytes message, const bytes& part, size_t offset) {
+  const auto found = std::search(message.begin(), message.end(), part.begin(), part.end());
+  if (found == message.end())
+    throw std::runtime_error("the part to change is not in the message");
+  *(found + static_cast<std::ptrdiff_t>(offset)) ^= 0x01;
+  return message;
+}
+
+TEST_F(cms_reader_test, ChangedWrappedKeyIsDecryptionFailure) {
+  for (const content_cipher cipher : {content_cipher::aes128_cbc, content_cipher::aes256_gcm}) {
+    const bytes message = encrypt_for(pki_.p256_signer, cipher);
+    const enveloped_data data = decode_enveloped_data(decode_content_info(message));
+    const bytes& wrapped = data.key_agree_recipients.at(0).recipient_encrypted_keys.at(0).encrypted_key;
+
+    const decrypt_result result = decrypt_as(flip_inside(message, wrapped, 5), pki_.p256_signer);
+
+    EXPECT_EQ(to_string(result.status), "decryption_failed") << result.detail;
+    EXPECT_NE(result.detail.find("key wrap"), std::string::npos) << result.detail;
+    EXPECT_TRUE(result.content.empty());
+  }
+}
+
+TEST_F(cms_reader_test, ChangedOriginatorPointIsDecryptionFailure) {
+  const bytes message = encrypt_for(pki_.p384_signer, content_cipher::aes256_cbc);
+  const enveloped_data data = decode_enveloped_data(decode_content_info(message));
+  const bytes& point = data.key_agree_recipients.at(0).originator_key->public_key;
+
+  // A changed x-coordinate leaves the point off the curve; a changed form octet is no point encoding.
+  for (const size_t offset : {size_t{10}, size_t{0}}) {
+    const decrypt_result result = decrypt_as(flip_inside(message, point, offset), pki_.p384_signer);
+
+    EXPECT_EQ(to_string(result.status), "decryption_failed") << result.detail;
+    EXPECT_NE(result.detail.find("not a valid point on secp384r1"), std::string::npos) << result.detail;
+  }
+}
+
+TEST_F(cms_reader_test, OtherValidOriginatorPointIsDecryptionFailure) {
+  const bytes message = encrypt_for(pki_.p256_signer, content_cipher::aes128_cbc);
+  const enveloped_data data = decode_enveloped_data(decode_content_info(message));
+  const bytes& point = data.key_agree_recipients.at(0).originator_key->public_key;
+  // The recipient's own public key is a valid point that agrees on another secret.
+  const auto own_key = pki_.p256_signer.certificate.load_subject_public_key();
+  const bytes other_point =
+      dynamic_cast<const Botan::EC_PublicKey&>(*own_key).public_point().encode(Botan::PointGFp::UNCOMPRESSED);
+  ASSERT_EQ(other_point.size(), point.size());
+  bytes changed = message;
+  const auto found = std::search(changed.begin(), changed.end(), point.begin(), point.end());
+  ASSERT_NE(found, changed.end());
+  std::copy(other_point.begin(), other_point.end(), found);
+
+  const decrypt_result result = decrypt_as(changed, pki_.p256_signer);
+
+  EXPECT_EQ(to_string(result.status), "decryption_failed") << result.detail;
+  EXPECT_NE(result.detail.find("key wrap"), std::string::npos) << result.detail;
+}
+
+/// Replaces the first occurrence of `from` in `message` with `to`, which has the same length.
+bytes replace_once(bytes message, const bytes& from, const bytes& to) {
+  const auto found = std::search(message.begin(), message.end(), from.begin(), from.end());
+  if (found == message.end())
+    throw std::runtime_error("the bytes to replace are not in the message");
+  std::copy(to.begin(), to.end(), found);
+  return message;
+}
+
+TEST_F(cms_reader_test, UnsupportedKeyAgreementIsReported) {
+  const bytes message = encrypt_for(pki_.p256_signer, content_cipher::aes256_cbc);
+  // dhSinglePass-stdDH-sha256kdf-scheme (1.3.132.1.11.1) and aes256-wrap (2.16.840.1.101.3.4.1.45).
+  const bytes std_dh_sha256 = {0x06, 0x06, 0x2b, 0x81, 0x04, 0x01, 0x0b, 0x01};
+  const bytes aes256_wrap = {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2d};
+  struct replacement {
+    std::string name;
+    bytes from;
+    bytes to;
+    std::string named_in_detail;
+  };
+  const std::vector<replacement> replacements = {
+      // dhSinglePass-cofactorDH-sha256kdf-scheme (1.3.132.1.14.1)
+      {"cofactor scheme", std_dh_sha256, {0x06, 0x06, 0x2b, 0x81, 0x04, 0x01, 0x0e, 0x01}, "1.3.132.1.14.1"},
+      // aes256-wrap-pad (2.16.840.1.101.3.4.1.48)
+      {"padded key wrap", aes256_wrap, {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x30},
+       "key wrap"},
+  };
+
+  for (const replacement& change : replacements) {
+    SCOPED_TRACE(change.name);
+
+    const decrypt_result result = decrypt_as(replace_once(message, change.from, change.to), pki_.p256_signer);
+
+    EXPECT_EQ(to_string(result.status), "unsupported_algorithm") << result.detail;
+    EXPECT_NE(result.detail.find(change.named_in_detail), std::string::npos) << result.detail;
+  }
+}
+
+TEST_F(cms_reader_test, BadKeyAgreeVersionIsMalformed) {
+  bytes message = encrypt_for(pki_.p256_signer, content_cipher::aes256_cbc);
+  // The kari starts with [1] (0xA1), a length, then version INTEGER 3 (02 01 03).
+  const bytes version = {0x02, 0x01, 0x03, 0xa0};
+  const auto found = std::search(message.begin(), message.end(), version.begin(), version.end());
+  ASSERT_NE(found, message.end());
+  *(found + 2) = 0x02;
+
+  const decrypt_result result = decrypt_as(message, pki_.p256_signer);
+
+  EXPECT_EQ(to_string(result.status), "malformed") << result.detail;
+  EXPECT_NE(result.detail.find("KeyAgreeRecipientInfo.version"), std::string::npos) << result.detail;
 }
 
 TEST_F(cms_reader_test, ChangedGcmTagIsAuthenticationFailure) {

@@ -1,14 +1,20 @@
 // Messages made by OpenSSL's `cms` command, in every shape it writes, read by
 // our verifier and decrypter. The shapes: detached and opaque signatures in text
 // and binary mode, key identifiers, RSASSA-PSS and ECDSA, streamed BER with
-// indefinite lengths, and AES-CBC and AES-GCM with PKCS#1 v1.5 and OAEP key
-// transport. Damaged messages must be rejected with the matching reason. OpenSSL checks the
-// signatures too, at the same fixed time, so both verifiers agree.
+// indefinite lengths, AES-CBC and AES-GCM with PKCS#1 v1.5 or OAEP key
+// transport, and ECDH key agreement on P-256, P-384 and P-521 with every KDF
+// digest OpenSSL offers. Damaged messages must be rejected with the matching
+// reason. OpenSSL checks the signatures too, at the same fixed time, so both
+// verifiers agree.
 #include "runtime/certs/pki_builder.hpp"
 #include "runtime/cli/message_reader.hpp"
 #include "tests/common/test_pki.hpp"
 #include "tests/common/test_support.hpp"
 #include "tests/reader/reader_test_pki.hpp"
+
+#include <botan/data_src.h>
+#include <botan/pkcs8.h>
+#include <botan/x509cert.h>
 
 #include <gtest/gtest.h>
 
@@ -340,6 +346,121 @@ TEST_F(smime_reader_interop_test, ChangedCbcCiphertextIsDecryptionFailure) {
 
     EXPECT_EQ(cms::to_string(decrypt_as(changed, pki_.alice).status), "decryption_failed");
   }
+}
+
+struct ecdh_shape {
+  std::string name;
+  std::string recipient;  // identity file stem
+  std::string options;
+  std::string inform;
+};
+
+TEST_F(smime_reader_interop_test, OpensslEcdhEncryptionDecrypts) {
+  std::vector<ecdh_shape> shapes;
+  for (const std::string recipient : {"p256", "p384"}) {
+    // -keyopt applies to the -recip before it.
+    const std::string recip = " -recip " + path(recipient + ".cert.pem");
+    const std::vector<ecdh_shape> for_recipient = {
+        // OpenSSL 3.0's default KDF digest for ECDH is SHA-1.
+        {"default kdf aes-128-cbc", recipient, "-aes128" + recip, "SMIME"},
+        {"default kdf aes-192-cbc", recipient, "-aes192" + recip, "SMIME"},
+        {"default kdf aes-256-cbc", recipient, "-aes256" + recip, "SMIME"},
+        {"sha-224 kdf", recipient, "-aes128" + recip + " -keyopt ecdh_kdf_md:sha224", "SMIME"},
+        {"sha-256 kdf", recipient, "-aes256" + recip + " -keyopt ecdh_kdf_md:sha256", "SMIME"},
+        {"sha-384 kdf", recipient, "-aes192" + recip + " -keyopt ecdh_kdf_md:sha384", "SMIME"},
+        {"sha-512 kdf", recipient, "-aes256" + recip + " -keyopt ecdh_kdf_md:sha512", "SMIME"},
+        {"aes-128-gcm", recipient, "-aes-128-gcm" + recip, "SMIME"},
+        {"aes-256-gcm sha-384 kdf", recipient, "-aes-256-gcm" + recip + " -keyopt ecdh_kdf_md:sha384", "SMIME"},
+        {"subject key identifier", recipient, "-aes256 -keyid" + recip, "SMIME"},
+        {"subject key identifier gcm", recipient, "-aes-128-gcm -keyid" + recip + " -keyopt ecdh_kdf_md:sha256",
+         "SMIME"},
+        {"streamed BER", recipient, "-aes256 -stream -outform DER" + recip, "DER"},
+    };
+    shapes.insert(shapes.end(), for_recipient.begin(), for_recipient.end());
+  }
+  shapes.push_back({"with an RSA recipient", "p384",
+                    "-aes256 -recip " + path("alice.cert.pem") + " -recip " + path("p384.cert.pem"), "SMIME"});
+
+  for (const ecdh_shape& shape : shapes) {
+    SCOPED_TRACE(shape.recipient + " " + shape.name);
+    const std::string message = openssl_encrypt(shape.options);
+    const std::string expected = openssl_decrypt(shape.recipient, shape.inform);
+    const issued_identity& recipient = shape.recipient == "p256" ? pki_.p256_signer : pki_.p384_signer;
+
+    const cms::decrypt_result result = decrypt_as(message, recipient);
+
+    EXPECT_EQ(cms::to_string(result.status), "ok") << result.detail;
+    EXPECT_EQ(std::string(result.content.begin(), result.content.end()), expected);
+  }
+}
+
+TEST_F(smime_reader_interop_test, OpensslP521EcdhDecrypts) {
+  openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-521 -nodes -days 1 -subj /CN=P-521 -keyout " +
+          path("p521.key.pem") + " -out " + path("p521.cert.pem") + " 2>/dev/null");
+  const Botan::X509_Certificate certificate((dir_ / "p521.cert.pem").string());
+  Botan::DataSource_Stream key_source((dir_ / "p521.key.pem").string());
+  const std::unique_ptr<Botan::Private_Key> key = Botan::PKCS8::load_key(key_source);
+
+  const std::string recip = " -recip " + path("p521.cert.pem");
+  for (const std::string options : {"-aes256" + recip + " -keyopt ecdh_kdf_md:sha512", "-aes-256-gcm -keyid" + recip}) {
+    SCOPED_TRACE(options);
+    const std::string message = openssl_encrypt(options);
+    const std::string expected = openssl_decrypt("p521", "SMIME");
+
+    const cms::decrypt_result result = decrypt_message(message, *key, certificate, pki_.rng);
+
+    EXPECT_EQ(cms::to_string(result.status), "ok") << result.detail;
+    EXPECT_EQ(std::string(result.content.begin(), result.content.end()), expected);
+  }
+}
+
+TEST_F(smime_reader_interop_test, EcdhOtherKeyIsNotDecrypted) {
+  const std::string message = openssl_encrypt("-aes256 -recip " + path("p256.cert.pem"));
+
+  EXPECT_EQ(cms::to_string(decrypt_as(message, pki_.p384_signer).status), "recipient_not_found");
+  EXPECT_EQ(cms::to_string(decrypt_as(message, pki_.alice).status), "recipient_not_found");
+  for (const issued_identity* wrong : {&pki_.p384_signer, &pki_.alice}) {
+    EXPECT_EQ(cms::to_string(
+                  decrypt_message(message, *wrong->private_key, pki_.p256_signer.certificate, pki_.rng).status),
+              "key_mismatch");
+  }
+}
+
+TEST_F(smime_reader_interop_test, ChangedEcdhWrappedKeyIsDecryptionFailure) {
+  for (const std::string cipher : {"-aes128", "-aes-256-gcm"}) {
+    SCOPED_TRACE(cipher);
+    const std::string message = openssl_encrypt(cipher + " -outform DER -recip " + path("p256.cert.pem"));
+    const cms::enveloped_data data = cms::decode_enveloped_data(cms::decode_content_info(to_bytes(message)));
+    ASSERT_EQ(data.key_agree_recipients.size(), 1u);
+    const cms::bytes& wrapped = data.key_agree_recipients[0].recipient_encrypted_keys.at(0).encrypted_key;
+
+    const cms::decrypt_result result = decrypt_as(flip_inside(message, wrapped, 3), pki_.p256_signer);
+
+    EXPECT_EQ(cms::to_string(result.status), "decryption_failed") << result.detail;
+    EXPECT_TRUE(result.content.empty());
+  }
+}
+
+TEST_F(smime_reader_interop_test, ChangedOriginatorPointIsDecryptionFailure) {
+  const std::string message = openssl_encrypt("-aes256 -outform DER -recip " + path("p384.cert.pem"));
+  const cms::enveloped_data data = cms::decode_enveloped_data(cms::decode_content_info(to_bytes(message)));
+  ASSERT_EQ(data.key_agree_recipients.size(), 1u);
+  ASSERT_TRUE(data.key_agree_recipients[0].originator_key.has_value());
+  const cms::bytes& point = data.key_agree_recipients[0].originator_key->public_key;
+
+  const cms::decrypt_result result = decrypt_as(flip_inside(message, point, 20), pki_.p384_signer);
+
+  EXPECT_EQ(cms::to_string(result.status), "decryption_failed") << result.detail;
+  EXPECT_NE(result.detail.find("originator public key"), std::string::npos) << result.detail;
+}
+
+TEST_F(smime_reader_interop_test, CofactorEcdhIsUnsupported) {
+  const std::string message = openssl_encrypt("-aes256 -recip " + path("p256.cert.pem") + " -keyopt ecdh_cofactor_mode:1");
+
+  const cms::decrypt_result result = decrypt_as(message, pki_.p256_signer);
+
+  EXPECT_EQ(cms::to_string(result.status), "unsupported_algorithm") << result.detail;
+  EXPECT_NE(result.detail.find("key agreement algorithm"), std::string::npos) << result.detail;
 }
 
 } // namespace
