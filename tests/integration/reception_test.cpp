@@ -289,7 +289,12 @@ TEST_F(reception_test, SpooledJobIsSentAfterRestart) {
   job.add_destinations()->set_id("dave");
   job.set_received_message("From: sender@example.org\r\nSubject: Left in the spool\r\n"
                            "Content-Type: text/plain\r\n\r\n" + body_marker + "\r\n");
-  reception::job_spool(work_ / "spool").write_all({job});
+  messages::spooled_job entry;
+  *entry.mutable_job() = job;
+  entry.set_reverse_path("sender@example.org");
+  entry.set_accepted_unix(unix_seconds(reference_time()));
+  entry.set_next_attempt_unix(entry.accepted_unix());
+  reception::job_spool(work_ / "spool").write_all({entry});
 
   start_router();
   router_->stop();
