@@ -196,8 +196,7 @@ std::optional<messages::spooled_job> job_spool::read(const std::filesystem::path
     entry.Clear();
     entry.set_reverse_path(legacy.originator());
     entry.set_accepted_unix(std::chrono::duration_cast<std::chrono::seconds>(accepted.time_since_epoch()).count());
-    entry.set_next_attempt_unix(entry.accepted_unix());
-    *entry.mutable_job() = std::move(legacy);
+    *entry.mutable_job() = std::move(legacy);  // next_attempt_unix 0: due at once
   }
 
   const messages::job_request& job = entry.job();
