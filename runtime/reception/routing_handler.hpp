@@ -13,7 +13,7 @@
 // - A round submits the job's remaining destinations. Sent destinations leave
 //   the job, and the spool file is rewritten before anything else happens, so
 //   a restart never sends them again.
-// - Destinations deferred (DELIVERY_DEFERRED: the relay was down or answered
+// - Destinations deferred (DELIVERY_DEFERRED: the relay was down or replied
 //   4xx) stay, and a new round starts after retry_first_seconds, doubling up to
 //   retry_max_seconds. Once max_queue_seconds have passed since the 250 reply,
 //   deferred destinations count as failed for good.
