@@ -1,7 +1,7 @@
 // The router's actors and how they are spawned.
 //
 //   source actor (one per function) -> crypto-worker pool -> delivery actor
-//                                    \-> notification actor (certificate notices)
+//                                    \-> notification actor (certificate and non-delivery notices)
 //
 // Each handler catches every exception it can meet and turns it into a reason
 // code, because an exception escaping a CAF 0.17 handler ends the actor.
@@ -31,6 +31,8 @@ caf::actor spawn_delivery(caf::actor_system& system, context_ptr context, size_t
 
 /// Handles certificate_notice_request -> destination_result of the notice; a
 /// result with reason NO_NOTICE_TARGET when the job names no one to notify.
+/// Handles delivery_failure_notice_request -> destination_result of the
+/// non-delivery notice to a received message's sender.
 caf::actor spawn_notifier(caf::actor_system& system, context_ptr context, caf::actor delivery);
 
 /// Handles health_check_request -> health_check_result: judges every configured

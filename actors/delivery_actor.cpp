@@ -118,10 +118,13 @@ messages::destination_result deliver_one(const router_context& context, messages
                             message.index(), message.address(), attempt, e.what());
         continue;
       }
-      log::logger()->error("delivery: job {} destination {} ({}): delivery failed after {} attempt(s): {}; giving up",
-                           message.job_id(), message.index(), message.address(), attempt, e.what());
+      // The source of the job decides what a deferred destination becomes:
+      // reception keeps it in its spool and tries again later.
+      log::logger()->error("delivery: job {} destination {} ({}): delivery failed after {} attempt(s): {}; {}",
+                           message.job_id(), message.index(), message.address(), attempt, e.what(),
+                           e.temporary() ? "reporting it as deferred" : "giving up");
       result.set_outcome(messages::FAILED);
-      result.set_reason(messages::DELIVERY_FAILED);
+      result.set_reason(e.temporary() ? messages::DELIVERY_DEFERRED : messages::DELIVERY_FAILED);
       result.set_detail(e.what());
       return result;
     } catch (const std::exception& e) {
@@ -149,7 +152,7 @@ uint64_t drain(const router_context& context, stats::actor_stats& counters, job_
     result.set_completed_unix(
         std::chrono::duration_cast<std::chrono::seconds>(context.clock().time_since_epoch()).count());
     // Destinations that failed before delivery are counted by the actor that failed them.
-    if (result.reason() == messages::DELIVERY_FAILED)
+    if (result.reason() == messages::DELIVERY_FAILED || result.reason() == messages::DELIVERY_DEFERRED)
       counters.count_failure(messages::reason_code_Name(result.reason()));
     // Count before replying, so a caller that reads the figures after the reply finds this message counted.
     counters.count_handled(next->second.received);

@@ -1,6 +1,7 @@
 // Notification actor: sends the certificate-failure notice of a forwarded or
 // routed job to its originator, or to the end receiver when the originator is
-// unknown, and notifies the administrator once per device-certificate problem.
+// unknown, sends the non-delivery notice of a received message to its sender,
+// and notifies the administrator once per device-certificate problem.
 // Notices go through the delivery actor like any message.
 #include "actors/actors.hpp"
 
@@ -69,6 +70,51 @@ caf::response_promise notify_administrator(caf::stateful_actor<notifier_state>* 
   return promise;
 }
 
+/// Sends a received message's non-delivery notice and replies with its delivery result.
+caf::response_promise send_delivery_failure_notice(caf::stateful_actor<notifier_state>* self,
+                                                   const context_ptr& context, const caf::actor& delivery,
+                                                   const messages::delivery_failure_notice_request& request,
+                                                   const pending_handling& handling) {
+  auto promise = self->make_response_promise();
+  const std::string job_id = request.job().job_id();
+  auto notice = compose::build_delivery_failure_notice(*context->config, request, context->clock(), self->state.rng);
+  if (notice.message().empty()) {
+    messages::destination_result not_sent;
+    not_sent.set_job_id(job_id + "-bounce");
+    not_sent.set_address(request.recipient());
+    not_sent.set_outcome(messages::FAILED);
+    not_sent.set_reason(notice.reason() == messages::REASON_NONE ? messages::NO_NOTICE_TARGET : notice.reason());
+    not_sent.set_detail(notice.detail().empty() ? "the request names no recipient or no failed destination"
+                                                : notice.detail());
+    handling.counters->count_failure(messages::reason_code_Name(not_sent.reason()));
+    log::logger()->error("job {}: cannot build the non-delivery notice: {}", job_id, not_sent.detail());
+    handling.done();
+    promise.deliver(std::move(not_sent));
+    return promise;
+  }
+
+  self->request(delivery, caf::infinite, std::move(notice))
+      .then(
+          [promise, handling](messages::destination_result& result) mutable {
+            if (result.reason() != messages::REASON_NONE)
+              handling.counters->count_failure(messages::reason_code_Name(result.reason()));
+            handling.done();
+            promise.deliver(std::move(result));
+          },
+          [promise, handling, job_id, recipient = request.recipient()](caf::error& error) mutable {
+            handling.counters->count_failure("DELIVERY_FAILED");
+            messages::destination_result failed;
+            failed.set_job_id(job_id + "-bounce");
+            failed.set_address(recipient);
+            failed.set_outcome(messages::FAILED);
+            failed.set_reason(messages::DELIVERY_FAILED);
+            failed.set_detail("delivery actor failed: " + to_string(error));
+            handling.done();
+            promise.deliver(std::move(failed));
+          });
+  return promise;
+}
+
 caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr context, caf::actor delivery) {
   stats::actor_stats* counters = &context->stats->actor("notification");
   return {
@@ -80,8 +126,8 @@ caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr co
         auto promise = self->make_response_promise();
 
         const std::vector<messages::destination_result> failed(request.failed().begin(), request.failed().end());
-        auto notice =
-            compose::build_certificate_notice(*context->config, request.job(), failed, context->clock(), self->state.rng);
+        auto notice = compose::build_certificate_notice(*context->config, request.job(), failed, context->clock(),
+                                                        self->state.rng, request.original());
         if (notice.message().empty()) {
           messages::destination_result not_sent;
           not_sent.set_job_id(notice.job_id());
@@ -121,6 +167,9 @@ caf::behavior notifier(caf::stateful_actor<notifier_state>* self, context_ptr co
                   promise.deliver(std::move(failed));
                 });
         return promise;
+      },
+      [self, context, delivery, counters](messages::delivery_failure_notice_request& request) {
+        return send_delivery_failure_notice(self, context, delivery, request, begin_pending(self, *counters));
       },
   };
 }

@@ -232,6 +232,8 @@ class source_behavior {
     }
 
     messages::certificate_notice_request request;
+    if (!pending->job.received_message().empty())
+      *request.mutable_original() = compose::original_message_of(pending->job.received_message());
     *request.mutable_job() = pending->job;
     request.mutable_job()->clear_attachments();
     request.mutable_job()->clear_body_text();

@@ -181,6 +181,9 @@ void service::start_reception(const service_options& options) {
       [this](messages::job_request job, reception::routing_handler::result_callback done) {
         submit_async(std::move(job), std::move(done));
       },
+      [this](messages::delivery_failure_notice_request request, reception::routing_handler::notice_callback done) {
+        send_delivery_failure_notice(std::move(request), std::move(done));
+      },
       options.clock);
   const size_t recovered = impl_->reception_handler->recover();
   if (recovered > 0)
@@ -248,17 +251,55 @@ void service::submit_async(messages::job_request job, std::function<void(message
     const std::string job_id = job.job_id();
     self->request(source, caf::infinite, job)
         .then(
+            // `done` runs before the job is released, so stop() also waits
+            // for what it starts, such as a non-delivery notice.
             [self, done, state, job_id](messages::job_result& result) {
-              state->release(job_id);
               done(std::move(result));
+              state->release(job_id);
               self->quit();
             },
             [self, done, state, job_id](caf::error& error) {
               log::logger()->error("job {}: failed inside the router: {}", job_id, to_string(error));
               messages::job_result empty;
               empty.set_job_id(job_id);
-              state->release(job_id);
               done(std::move(empty));
+              state->release(job_id);
+              self->quit();
+            });
+  });
+}
+
+void service::send_delivery_failure_notice(messages::delivery_failure_notice_request request,
+                                           std::function<void(messages::destination_result)> done) {
+  const std::string notice_id = request.job().job_id() + "-bounce";
+  {
+    const std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->stopped)
+      throw invalid_job("the router is stopped; the notice for job " + request.job().job_id() + " waits in the spool");
+    if (!impl_->jobs_in_flight.insert(notice_id).second)
+      throw invalid_job("a notice for job " + request.job().job_id() + " is already in flight");
+  }
+  impl* state = impl_.get();
+  const caf::actor notifier = impl_->notifier;
+
+  impl_->system->spawn([notifier, request = std::move(request), done = std::move(done), state,
+                        notice_id](caf::event_based_actor* self) {
+    self->request(notifier, caf::infinite, request)
+        .then(
+            [self, done, state, notice_id](messages::destination_result& result) {
+              done(std::move(result));
+              state->release(notice_id);
+              self->quit();
+            },
+            [self, done, state, notice_id](caf::error& error) {
+              log::logger()->error("{}: failed inside the router: {}", notice_id, to_string(error));
+              messages::destination_result failed;
+              failed.set_job_id(notice_id);
+              failed.set_outcome(messages::FAILED);
+              failed.set_reason(messages::DELIVERY_FAILED);
+              failed.set_detail("notification actor failed: " + to_string(error));
+              done(std::move(failed));
+              state->release(notice_id);
               self->quit();
             });
   });
@@ -294,6 +335,9 @@ void service::stop() {
   // No new received mail from here on; a session inside the handler submits its jobs first.
   if (impl_->reception)
     impl_->reception->stop();
+  // Deferred received jobs wait in the spool for the next start.
+  if (impl_->reception_handler)
+    impl_->reception_handler->close();
   {
     std::unique_lock<std::mutex> lock(impl_->mutex);
     if (impl_->stopped)

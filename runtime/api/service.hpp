@@ -103,6 +103,11 @@ class service {
   explicit service(std::unique_ptr<impl> state);
   /// Resubmits spooled received mail, then starts the SMTP reception server.
   void start_reception(const service_options& options);
+  /// Sends a received message's non-delivery notice through the notification
+  /// actor; `done` runs on a router thread with the notice's delivery result.
+  /// Throws invalid_job once the router is stopped.
+  void send_delivery_failure_notice(messages::delivery_failure_notice_request request,
+                                    std::function<void(messages::destination_result)> done);
   std::unique_ptr<impl> impl_;
 };
 

@@ -14,6 +14,8 @@
 
 #include <botan/hex.h>
 
+#include <regex>
+
 namespace router::compose {
 
 namespace {
@@ -232,11 +234,70 @@ bool notice_is_signed(const config::loaded_config& config, config::source_functi
   return false;
 }
 
+/// Returns the RFC 3463 status code a notice gives a failed destination: the
+/// enhanced code in the relay's reply when there is one, else one for the reason.
+std::string status_for(const messages::destination_result& result) {
+  if (result.reason() == messages::DELIVERY_FAILED || result.reason() == messages::DELIVERY_DEFERRED) {
+    // A reply such as "550 5.1.1 mailbox unavailable" inside the detail.
+    static const std::regex reply_code("\\b[245][0-9][0-9][ -]([245]\\.[0-9]{1,3}\\.[0-9]{1,3})\\b");
+    std::smatch found;
+    if (std::regex_search(result.detail(), found, reply_code))
+      return found[1].str();
+    // X.4.7: delivery time expired; X.0.0: other or undefined status.
+    return result.reason() == messages::DELIVERY_DEFERRED ? "4.4.7" : "5.0.0";
+  }
+  switch (result.reason()) {
+    case messages::UNKNOWN_DESTINATION:
+      return "5.1.1";  // bad destination mailbox address
+    case messages::DEVICE_CERTIFICATE_UNUSABLE:
+      return "5.7.0";  // other security or policy status
+    default:
+      break;
+  }
+  // X.7.5: cryptographic failure, the key was missing or invalid.
+  return "5.7.5";
+}
+
+failed_destination failed_destination_of(const messages::destination_result& result) {
+  std::string detail = result.detail();
+  if (result.reason() == messages::DELIVERY_DEFERRED)
+    detail = "gave up after the queue lifetime; last failure: " + detail;
+  return {result.address().empty() ? result.destination_id() : result.address(),
+          messages::reason_code_Name(result.reason()), detail, status_for(result)};
+}
+
+original_fields original_fields_of(const messages::original_message& original) {
+  return {original.subject(), original.message_id(), original.date()};
+}
+
+/// Puts the report in a message to `message.address()`, signed when the job's
+/// function signs notices and the device certificate can sign.
+built_message finish_notice(const config::loaded_config& config, const messages::job_request& job,
+                            const delivery_status_report& report, const std::string& subject, time_point now,
+                            Botan::RandomNumberGenerator& rng, built_message message) {
+  try {
+    std::string entity = build_delivery_status_entity(report, "=_report_" + random_hex(rng, 12));
+    std::string detail;
+    const bool sign = notice_is_signed(config, job.function()) &&
+                      device_signing_reason(config, now, detail) == messages::REASON_NONE;
+    std::string algorithms;
+    if (sign)
+      entity = sign_entity(config, entity, now, rng, algorithms);
+
+    const auto headers = headers_for(config, message.address(), subject, job.job_id(), now, rng);
+    message.set_message(mime::build_message(headers, entity));
+    message.set_planned_outcome(sign ? messages::SENT_SIGNED : messages::SENT_PLAIN);
+  } catch (const std::exception& e) {
+    return failure(message, messages::BUILD_FAILED, std::string("cannot build the notice: ") + e.what());
+  }
+  return message;
+}
+
 } // namespace
 
 built_message build_certificate_notice(const config::loaded_config& config, const messages::job_request& job,
                                        const std::vector<messages::destination_result>& failed, time_point now,
-                                       Botan::RandomNumberGenerator& rng) {
+                                       Botan::RandomNumberGenerator& rng, const messages::original_message& original) {
   built_message message;
   const std::string& target = !job.originator().empty() ? job.originator() : job.end_receiver();
   if (target.empty() || failed.empty())
@@ -248,30 +309,55 @@ built_message build_certificate_notice(const config::loaded_config& config, cons
   message.set_envelope_from(config.settings.device().sender_address());
 
   delivery_status_report report;
+  report.cause = report_cause::certificate;
   report.job_id = job.job_id();
   report.reporting_domain = domain_of(config.settings.device().sender_address());
   report.date = mime::format_date(unix_seconds(now));
+  report.original = original_fields_of(original);
   for (const auto& result : failed)
-    report.failed.push_back({result.address(), messages::reason_code_Name(result.reason()), result.detail()});
+    report.failed.push_back(failed_destination_of(result));
 
-  try {
-    std::string entity = build_delivery_status_entity(report, "=_report_" + random_hex(rng, 12));
-    std::string detail;
-    const bool sign = notice_is_signed(config, job.function()) &&
-                      device_signing_reason(config, now, detail) == messages::REASON_NONE;
-    std::string algorithms;
-    if (sign)
-      entity = sign_entity(config, entity, now, rng, algorithms);
+  const std::string subject = "Delivery failure: certificate problem for job " + job.job_id();
+  return finish_notice(config, job, report, subject, now, rng, std::move(message));
+}
 
-    const auto headers =
-        headers_for(config, target, "Delivery failure: certificate problem for job " + job.job_id(),
-                    job.job_id(), now, rng);
-    message.set_message(mime::build_message(headers, entity));
-    message.set_planned_outcome(sign ? messages::SENT_SIGNED : messages::SENT_PLAIN);
-  } catch (const std::exception& e) {
-    return failure(message, messages::BUILD_FAILED, std::string("cannot build the notice: ") + e.what());
-  }
-  return message;
+messages::original_message original_message_of(const std::string& received_message) {
+  const mime::received_parts parts = mime::split_received_message(received_message);
+  messages::original_message original;
+  original.set_subject(parts.field("Subject"));
+  original.set_message_id(parts.field("Message-ID"));
+  original.set_date(parts.field("Date"));
+  return original;
+}
+
+built_message build_delivery_failure_notice(const config::loaded_config& config,
+                                            const messages::delivery_failure_notice_request& request, time_point now,
+                                            Botan::RandomNumberGenerator& rng) {
+  built_message message;
+  const messages::job_request& job = request.job();
+  if (request.recipient().empty() || request.failed().empty())
+    return message;
+
+  message.set_job_id(job.job_id() + "-bounce");
+  message.set_destination_count(1);
+  message.set_address(request.recipient());
+  // RFC 5321 section 4.5.5: a non-delivery notice is sent with the null
+  // reverse path, so a notice about the notice is never sent back.
+  message.set_envelope_from("");
+
+  delivery_status_report report;
+  report.cause = report_cause::delivery;
+  report.job_id = job.job_id();
+  report.reporting_domain = domain_of(config.settings.device().sender_address());
+  report.arrival_date = mime::format_date(request.arrival_unix());
+  report.date = mime::format_date(unix_seconds(now));
+  report.original = original_fields_of(request.original());
+  for (const auto& result : request.failed())
+    report.failed.push_back(failed_destination_of(result));
+
+  const std::string subject =
+      job.subject().empty() ? "Undelivered mail returned to sender" : "Undelivered mail: " + job.subject();
+  return finish_notice(config, job, report, subject, now, rng, std::move(message));
 }
 
 std::optional<device_certificate_problem> check_device_certificate(const config::loaded_config& config,

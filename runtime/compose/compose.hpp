@@ -41,11 +41,27 @@ messages::built_message build_for_destination(build_cache& cache, const messages
 /// Builds the error notice sent when destinations of a forwarded or routed job
 /// could not be sent because of their certificates. The notice names the job and
 /// each failed destination with its reason, and never contains the document.
+/// `original` names the received message, when the job routes one.
 /// Returns an empty message when the job names neither originator nor end receiver.
 messages::built_message build_certificate_notice(const config::loaded_config& config,
                                                  const messages::job_request& job,
                                                  const std::vector<messages::destination_result>& failed,
-                                                 time_point now, Botan::RandomNumberGenerator& rng);
+                                                 time_point now, Botan::RandomNumberGenerator& rng,
+                                                 const messages::original_message& original = {});
+
+/// Returns the Subject, Message-ID and Date fields of a received message, which
+/// notices quote so its sender can tell which message they are about.
+messages::original_message original_message_of(const std::string& received_message);
+
+/// Builds the non-delivery notice for a received message: an RFC 3464 report
+/// to the request's recipient, sent with the null reverse path, that names each
+/// failed destination with its reason and the relay's reply, and the original
+/// message's Subject, Message-ID and Date, never its content. Signed as the
+/// certificate notice is. Returns an empty message when the recipient or the
+/// failed list is empty.
+messages::built_message build_delivery_failure_notice(const config::loaded_config& config,
+                                                      const messages::delivery_failure_notice_request& request,
+                                                      time_point now, Botan::RandomNumberGenerator& rng);
 
 /// A reason the device certificate cannot sign, with a key that identifies the
 /// problem: the same key means the same problem.

@@ -72,9 +72,12 @@ constexpr uint32_t default_max_sessions = 16;
 constexpr uint32_t default_command_timeout_seconds = 300;
 constexpr uint32_t default_data_timeout_seconds = 180;
 constexpr const char* default_reception_host_name = "localhost";
+constexpr uint32_t default_retry_first_seconds = 60;
+constexpr uint32_t default_retry_max_seconds = 3600;
+constexpr uint32_t default_max_queue_seconds = 5 * 24 * 3600;
 
-/// Returns a copy of the reception settings with every unset limit, timeout and
-/// the host name replaced by its default.
+/// Returns a copy of the reception settings with every unset limit, timeout,
+/// retry delay and the host name replaced by its default.
 smtp_reception reception_with_defaults(const smtp_reception& settings);
 
 /// Returns true for a plain addr-spec: one '@', a local part and a dotted domain,

@@ -162,6 +162,11 @@ void validate_reception(const error_context& errors, loaded_config& loaded) {
     errors.fail("reception", "spool_directory",
                 "missing; name a folder where received messages are kept until they are sent on");
   validate_routes(errors, loaded);
+  if (reception.retry_first_seconds() != 0 && reception.retry_max_seconds() != 0 &&
+      reception.retry_max_seconds() < reception.retry_first_seconds())
+    errors.fail("reception", "retry_max_seconds",
+                std::to_string(reception.retry_max_seconds()) + " is less than retry_first_seconds (" +
+                    std::to_string(reception.retry_first_seconds()) + "); raise it or lower retry_first_seconds");
   if (reception.has_tls())
     validate_tls(errors, loaded);
 }
@@ -182,6 +187,12 @@ smtp_reception reception_with_defaults(const smtp_reception& settings) {
     filled.set_command_timeout_seconds(default_command_timeout_seconds);
   if (filled.data_timeout_seconds() == 0)
     filled.set_data_timeout_seconds(default_data_timeout_seconds);
+  if (filled.retry_first_seconds() == 0)
+    filled.set_retry_first_seconds(default_retry_first_seconds);
+  if (filled.retry_max_seconds() == 0)
+    filled.set_retry_max_seconds(std::max(default_retry_max_seconds, filled.retry_first_seconds()));
+  if (filled.max_queue_seconds() == 0)
+    filled.set_max_queue_seconds(default_max_queue_seconds);
   return filled;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -58,6 +59,13 @@ void sync_directory(const std::filesystem::path& directory) {
     throw router_error("cannot sync folder " + directory.string() + ": " + reason);
 }
 
+std::string serialize(const messages::spooled_job& entry) {
+  std::string data;
+  if (!entry.SerializeToString(&data))
+    throw router_error("cannot serialize job " + entry.job().job_id());
+  return data;
+}
+
 /// Checks that a job id can be a file name: letters, digits, '-', '_' and '.'.
 bool is_safe_file_stem(const std::string& id) {
   return !id.empty() && id.size() <= 128 && id.front() != '.' && std::all_of(id.begin(), id.end(), [](unsigned char c) {
@@ -81,7 +89,7 @@ std::filesystem::path job_spool::file_for(const std::string& job_id) const {
   return directory_ / (job_id + job_suffix);
 }
 
-void job_spool::write_all(const std::vector<messages::job_request>& jobs) const {
+void job_spool::write_all(const std::vector<messages::spooled_job>& jobs) const {
   std::vector<std::filesystem::path> temporary;
   std::vector<std::filesystem::path> written;
   auto remove_written = [&] {
@@ -92,19 +100,13 @@ void job_spool::write_all(const std::vector<messages::job_request>& jobs) const 
   };
 
   try {
-    for (const auto& job : jobs) {
-      if (!is_safe_file_stem(job.job_id()))
-        throw router_error("job id '" + job.job_id() + "' cannot name a spool file");
-      std::string data;
-      if (!job.SerializeToString(&data))
-        throw router_error("cannot serialize job " + job.job_id());
-
-      const std::filesystem::path staged = directory_ / "tmp" / (job.job_id() + job_suffix);
+    for (const auto& entry : jobs) {
+      const std::filesystem::path staged = staged_path(entry.job().job_id());
       temporary.push_back(staged);
-      write_file_synced(staged, data);
+      write_file_synced(staged, serialize(entry));
     }
     for (size_t i = 0; i < jobs.size(); ++i) {
-      const std::filesystem::path final_path = file_for(jobs[i].job_id());
+      const std::filesystem::path final_path = file_for(jobs[i].job().job_id());
       if (::rename(temporary[i].c_str(), final_path.c_str()) != 0)
         throw router_error("cannot move " + temporary[i].string() + " into " + directory_.string() + ": " +
                            errno_text());
@@ -120,6 +122,27 @@ void job_spool::write_all(const std::vector<messages::job_request>& jobs) const 
     }
     throw;
   }
+}
+
+void job_spool::rewrite(const messages::spooled_job& job) const {
+  const std::string& job_id = job.job().job_id();
+  const std::filesystem::path staged = staged_path(job_id);
+  const std::filesystem::path final_path = file_for(job_id);
+  try {
+    write_file_synced(staged, serialize(job));
+    if (::rename(staged.c_str(), final_path.c_str()) != 0)
+      throw router_error("cannot move " + staged.string() + " over " + final_path.string() + ": " + errno_text());
+  } catch (const router_error&) {
+    ::unlink(staged.c_str());
+    throw;
+  }
+  sync_directory(directory_);
+}
+
+std::filesystem::path job_spool::staged_path(const std::string& job_id) const {
+  if (!is_safe_file_stem(job_id))
+    throw router_error("job id '" + job_id + "' cannot name a spool file");
+  return directory_ / "tmp" / (job_id + job_suffix);
 }
 
 bool job_spool::remove(const std::string& job_id, std::string& problem) const {
@@ -142,7 +165,7 @@ std::vector<std::filesystem::path> job_spool::list() const {
   return files;
 }
 
-std::optional<messages::job_request> job_spool::read(const std::filesystem::path& file, std::string& problem) const {
+std::optional<messages::spooled_job> job_spool::read(const std::filesystem::path& file, std::string& problem) const {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     problem = "cannot open: " + errno_text();
@@ -151,21 +174,38 @@ std::optional<messages::job_request> job_spool::read(const std::filesystem::path
   std::ostringstream data;
   data << in.rdbuf();
 
-  messages::job_request job;
-  if (!job.ParseFromString(data.str())) {
-    problem = "not a serialized job_request";
-    return std::nullopt;
+  const std::string stem = file.stem().string();
+  messages::spooled_job entry;
+  if (!entry.ParseFromString(data.str()) || entry.job().job_id() != stem) {
+    // A file from before the spool kept a spooled_job contains a bare job_request.
+    messages::job_request legacy;
+    if (!legacy.ParseFromString(data.str())) {
+      problem = "not a serialized spooled_job";
+      return std::nullopt;
+    }
+    if (legacy.job_id() != stem) {
+      problem = "holds job id '" + legacy.job_id() + "', which does not match the file name";
+      return std::nullopt;
+    }
+    std::error_code error;
+    const auto modified = std::filesystem::last_write_time(file, error);
+    const auto accepted = error ? std::chrono::system_clock::now()
+                                : std::chrono::system_clock::now() +
+                                      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                          modified - std::filesystem::file_time_type::clock::now());
+    entry.Clear();
+    entry.set_reverse_path(legacy.originator());
+    entry.set_accepted_unix(std::chrono::duration_cast<std::chrono::seconds>(accepted.time_since_epoch()).count());
+    *entry.mutable_job() = std::move(legacy);  // next_attempt_unix 0: due at once
   }
-  if (job.job_id() != file.stem().string()) {
-    problem = "holds job id '" + job.job_id() + "', which does not match the file name";
-    return std::nullopt;
-  }
-  if (job.received_message().empty() || job.destinations_size() == 0 ||
-      job.function() == config::SOURCE_FUNCTION_UNSPECIFIED) {
+
+  const messages::job_request& job = entry.job();
+  if (job.received_message().empty() || job.function() == config::SOURCE_FUNCTION_UNSPECIFIED ||
+      (job.destinations_size() == 0 && entry.undeliverable_size() == 0)) {
     problem = "incomplete job: the received message, the destinations or the function is missing";
     return std::nullopt;
   }
-  return job;
+  return entry;
 }
 
 std::filesystem::path job_spool::move_aside(const std::filesystem::path& file, std::string& problem) const {

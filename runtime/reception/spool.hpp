@@ -1,10 +1,14 @@
 // The reception spool: received jobs kept on disk from the moment their
-// message is acknowledged with 250 until every destination is done.
+// message is acknowledged with 250 until every destination is delivered or
+// reported to the sender.
 //
-// Layout: DIR/<job id>.job contains one serialized job_request. Files are written
-// under DIR/tmp, synced, renamed into DIR and the folder is synced, so a file
-// in DIR is always complete. A file that cannot be read back is moved to
-// DIR/failed, never deleted, for an operator to inspect.
+// Layout: DIR/<job id>.job contains one serialized spooled_job: the job with
+// the destinations still to try, when the message was accepted, and the
+// failures still to report. Files are written under DIR/tmp, synced, renamed
+// into DIR (replacing an older version) and the folder is synced, so a file in
+// DIR is always complete. A file that cannot be read back is moved to
+// DIR/failed, never deleted, for an operator to inspect. Files written before
+// the spool kept a spooled_job, which contain a bare job_request, are still read.
 #pragma once
 
 #include "messages.pb.h"
@@ -24,7 +28,11 @@ class job_spool {
 
   /// Writes every job durably, or none: on failure the files already written
   /// are removed and router_error names the file and the cause.
-  void write_all(const std::vector<messages::job_request>& jobs) const;
+  void write_all(const std::vector<messages::spooled_job>& jobs) const;
+
+  /// Replaces a job's file durably with a new version. On failure the old
+  /// version stays and router_error names the file and the cause.
+  void rewrite(const messages::spooled_job& job) const;
 
   /// Removes a job's file; returns false with `problem` set when it cannot.
   bool remove(const std::string& job_id, std::string& problem) const;
@@ -33,8 +41,10 @@ class job_spool {
   std::vector<std::filesystem::path> list() const;
 
   /// Reads a job file. Returns nothing, with `problem` set, when the file cannot
-  /// be read or is not a complete job whose id matches the file name.
-  std::optional<messages::job_request> read(const std::filesystem::path& file, std::string& problem) const;
+  /// be read or is not a complete job whose id matches the file name. A file
+  /// with a bare job_request comes back with the file's modification time as
+  /// the accept time and the originator as the reverse path.
+  std::optional<messages::spooled_job> read(const std::filesystem::path& file, std::string& problem) const;
 
   /// Moves a file into DIR/failed; returns the new path, or "" with `problem` set.
   std::filesystem::path move_aside(const std::filesystem::path& file, std::string& problem) const;
@@ -48,6 +58,9 @@ class job_spool {
   const std::filesystem::path& directory() const { return directory_; }
 
  private:
+  /// Returns DIR/tmp/<job id>.job; throws router_error when the id cannot name a file.
+  std::filesystem::path staged_path(const std::string& job_id) const;
+
   std::filesystem::path directory_;
 };
 

@@ -9,6 +9,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <thread>
 
 namespace router::testing {
@@ -47,14 +52,15 @@ class reception_test : public ::testing::Test {
   }
 
   /// Starts a router that receives on 127.0.0.1 (port 0, STARTTLS offered)
-  /// and delivers to the aiosmtpd relay.
-  void start_router() {
+  /// and delivers to the aiosmtpd relay, or to `relay_port` when it is set.
+  /// `reception_extra` is added to the reception settings.
+  void start_router(int relay_port = 0, const std::string& reception_extra = "", int delivery_attempts = 3) {
     std::string text =
         replace_once(test_config_text(), "delivery { outbox { directory: \"outbox\" } }",
-                     "delivery { smtp_relay { host: \"127.0.0.1\" port: " + std::to_string(relay_->port()) +
+                     "delivery { smtp_relay { host: \"127.0.0.1\" port: " +
+                         std::to_string(relay_port != 0 ? relay_port : relay_->port()) +
                          " timeout_seconds: 10 starttls: NEVER } }");
-    text += R"(
-reception {
+    text += "reception {\n" + reception_extra + R"(
   listen: "127.0.0.1:0"
   host_name: "mfp.example"
   spool_directory: "spool"
@@ -62,6 +68,7 @@ reception {
   routes { address: "forward@mfp.example" function: FORWARDING destinations: "alice" }
   routes { address: "box@mfp.example" function: PERSONAL_BOX destinations: "bob" }
   routes { address: "relay@mfp.example" function: SMTP_RECEPTION destinations: "dave" }
+  routes { address: "rejected@mfp.example" function: SMTP_RECEPTION destinations: "reject@example.com" }
 }
 )";
     write_file(work_ / "router.textproto", text);
@@ -69,6 +76,7 @@ reception {
     options.clock = [] { return reference_time(); };
     options.crypto_workers = 2;
     options.first_retry_delay = std::chrono::milliseconds(10);
+    options.delivery_attempts = delivery_attempts;
     options.health_check_interval = std::chrono::seconds(0);
     router_ = api::service::start(config::load_config(work_ / "router.textproto"), options);
     ASSERT_NE(router_->reception_port(), 0);
@@ -330,7 +338,12 @@ TEST_F(reception_test, SpooledJobIsSentAfterRestart) {
   job.add_destinations()->set_id("dave");
   job.set_received_message("From: sender@example.org\r\nSubject: Left in the spool\r\n"
                            "Content-Type: text/plain\r\n\r\n" + body_marker + "\r\n");
-  reception::job_spool(work_ / "spool").write_all({job});
+  messages::spooled_job entry;
+  *entry.mutable_job() = job;
+  entry.set_reverse_path("sender@example.org");
+  entry.set_accepted_unix(unix_seconds(reference_time()));
+  entry.set_next_attempt_unix(entry.accepted_unix());
+  reception::job_spool(work_ / "spool").write_all({entry});
 
   start_router();
   router_->stop();
@@ -342,6 +355,106 @@ TEST_F(reception_test, SpooledJobIsSentAfterRestart) {
   ASSERT_EQ(checked.exit_code, 0) << checked.output;
   EXPECT_NE(checked.output.find(body_marker), std::string::npos) << checked.output;
   EXPECT_FALSE(fs::exists(work_ / "spool" / "rcv-earlier-run-000001.job"));
+}
+
+/// Returns a loopback port that nothing listens on at the moment.
+int unused_port() {
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (probe < 0 || ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    throw std::runtime_error("cannot find a free loopback port");
+  ::close(probe);
+  return ntohs(address.sin_port);
+}
+
+TEST_F(reception_test, MailAcceptedWhileRelayDownArrivesLater) {
+  // NOTE: another process could take the port between the probe and the
+  // relay's start; on a test machine that is unlikely, and the test then fails
+  // rather than passing by mistake.
+  const int port = unused_port();
+  start_router(port, "  retry_first_seconds: 1\n", 1);
+
+  const auto sent = swaks("relay@mfp.example", write_message("plain.eml", plain_message));
+  ASSERT_EQ(sent.exit_code, 0) << sent.output;
+  EXPECT_NE(sent.output.find("250 2.0.0"), std::string::npos) << sent.output;
+
+  // Wait until the first round has failed and the job waits in the spool.
+  auto deferred = [&] {
+    const auto figures = router_->stats().actors;
+    const auto reception = figures.find("reception");
+    return reception != figures.end() && reception->second.failures_by_reason.count("DELIVERY_DEFERRED") > 0;
+  };
+  for (int i = 0; i < 400 && !deferred(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(deferred()) << "the first attempt did not fail within 20 s";
+  ASSERT_EQ(reception::job_spool(work_ / "spool").list().size(), 1u) << "the accepted message must stay spooled";
+
+  fs::create_directories(work_ / "late");
+  smtp_sink late_relay(work_ / "late", port);
+  for (int i = 0; i < 600 && late_relay.messages().empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  router_->stop();
+
+  const auto stored = late_relay.messages();
+  ASSERT_EQ(stored.size(), 1u) << "the retry did not deliver within 30 s";
+  EXPECT_NE(read_file(stored[0].string() + ".rcpt").find("dave@example.com"), std::string::npos);
+  EXPECT_TRUE(reception::job_spool(work_ / "spool").list().empty());
+}
+
+TEST_F(reception_test, RelayRejectionBouncesToSender) {
+  start_router();
+  const std::string message =
+      "From: Sender <sender@example.org>\n"
+      "To: rejected@mfp.example\n"
+      "Subject: Invoice 2291\n"
+      "Message-ID: <invoice-2291@example.org>\n"
+      "Date: Mon, 1 Jun 2026 09:00:00 +0000\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: text/plain; charset=us-ascii\n"
+      "\n" +
+      body_marker + "\n";
+  const auto sent = swaks("rejected@mfp.example", write_message("invoice.eml", message));
+  ASSERT_EQ(sent.exit_code, 0) << sent.output;
+  EXPECT_NE(sent.output.find("250 2.0.0"), std::string::npos) << sent.output;
+  router_->stop();  // waits for the job and its notice
+
+  const auto stored = relay_->messages();
+  ASSERT_EQ(stored.size(), 1u) << "only the notice reaches the relay";
+  EXPECT_EQ(read_file(stored[0].string() + ".from"), "<>") << "a notice goes out with the null reverse path";
+  EXPECT_EQ(read_file(stored[0].string() + ".rcpt"), "sender@example.org\n");
+  EXPECT_EQ(read_file(stored[0]).find(body_marker), std::string::npos) << "the notice must not carry the document";
+  EXPECT_TRUE(reception::job_spool(work_ / "spool").list().empty());
+
+  // Python's email package is the independent reader of the report.
+  const std::string script =
+      "import email, sys\n"
+      "message = email.message_from_binary_file(open(sys.argv[1], 'rb'))\n"
+      "print('subject', message['Subject'])\n"
+      "reports = [p for p in message.walk() if p.get_content_type() == 'multipart/report']\n"
+      "print('reports', len(reports))\n"
+      "print('report-type', reports[0].get_param('report-type'))\n"
+      "status = [p for p in reports[0].walk() if p.get_content_type() == 'message/delivery-status'][0]\n"
+      "for block in status.get_payload()[1:]:\n"
+      "    print('recipient', block['Final-Recipient'], block['Action'], block['Status'])\n"
+      "    print('diagnostic', block['Diagnostic-Code'])\n"
+      "headers = [p for p in reports[0].walk() if p.get_content_type() == 'text/rfc822-headers'][0]\n"
+      "print('original', headers.get_payload().replace('\\r\\n', ' | '))\n";
+  write_file(work_ / "read_report.py", script);
+  const auto parsed = run_command("/usr/bin/python3 " + shell_quote((work_ / "read_report.py").string()) + " " +
+                                  shell_quote(stored[0].string()));
+  ASSERT_EQ(parsed.exit_code, 0) << parsed.output;
+  EXPECT_NE(parsed.output.find("subject Undelivered mail: Invoice 2291"), std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("reports 1"), std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("report-type delivery-status"), std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("recipient rfc822; reject@example.com failed 5.1.1"), std::string::npos)
+      << parsed.output;
+  EXPECT_NE(parsed.output.find("550 5.1.1 mailbox unavailable"), std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("Subject: Invoice 2291"), std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("Message-ID: <invoice-2291@example.org>"), std::string::npos) << parsed.output;
 }
 
 } // namespace

@@ -636,12 +636,14 @@ TEST_F(service_test, SmtpPermanentRejectionFailsWithReply) {
   EXPECT_EQ(result.destinations(0).reason(), messages::DELIVERY_FAILED);
   EXPECT_NE(result.destinations(0).detail().find("550"), std::string::npos) << result.destinations(0).detail();
   EXPECT_EQ(result.destinations(1).outcome(), messages::FAILED);
+  EXPECT_EQ(result.destinations(1).reason(), messages::DELIVERY_DEFERRED);
   EXPECT_NE(result.destinations(1).detail().find("451"), std::string::npos) << result.destinations(1).detail();
   EXPECT_TRUE(relay.messages().empty());
-  EXPECT_EQ(router->stats().actors.at("delivery").failures_by_reason.at("DELIVERY_FAILED"), 2u);
+  EXPECT_EQ(router->stats().actors.at("delivery").failures_by_reason.at("DELIVERY_FAILED"), 1u);
+  EXPECT_EQ(router->stats().actors.at("delivery").failures_by_reason.at("DELIVERY_DEFERRED"), 1u);
 }
 
-TEST_F(service_test, UnreachableRelayFailsAfterRetries) {
+TEST_F(service_test, UnreachableRelayIsDeferredAfterRetries) {
   // Port 1 on loopback: nothing listens there, so every connection is refused.
   const std::string text = replace_once(test_config_text(), "delivery { outbox { directory: \"outbox\" } }",
                                         "delivery { smtp_relay { host: \"127.0.0.1\" port: 1 timeout_seconds: 5 } }");
@@ -649,7 +651,7 @@ TEST_F(service_test, UnreachableRelayFailsAfterRetries) {
   const auto result = router->submit(job(config::SMTP_RECEPTION, {"dave"}));
 
   EXPECT_EQ(result.destinations(0).outcome(), messages::FAILED);
-  EXPECT_EQ(result.destinations(0).reason(), messages::DELIVERY_FAILED);
+  EXPECT_EQ(result.destinations(0).reason(), messages::DELIVERY_DEFERRED);
   EXPECT_NE(result.destinations(0).detail().find("cannot connect"), std::string::npos)
       << result.destinations(0).detail();
 }

@@ -23,11 +23,14 @@ namespace router::testing {
 /// aiosmtpd relay on 127.0.0.1, stopped when the object dies.
 class smtp_sink {
  public:
-  explicit smtp_sink(const std::filesystem::path& dir) : mail_dir_(dir / "relay") {
+  /// Starts the relay with its files under `dir`, on `port`, or on a free port when it is 0.
+  explicit smtp_sink(const std::filesystem::path& dir, int port = 0) : mail_dir_(dir / "relay") {
     const std::string script = source_path("tests/integration/smtp_sink.py").string();
     const std::string port_file = (dir / "relay.port").string();
     const std::string dir_text = mail_dir_.string();
-    const char* argv[] = {"/usr/bin/python3", script.c_str(), port_file.c_str(), dir_text.c_str(), "120", nullptr};
+    const std::string port_text = std::to_string(port);
+    const char* argv[] = {"/usr/bin/python3", script.c_str(),     port_file.c_str(), dir_text.c_str(),
+                          "120",              port_text.c_str(), nullptr};
     if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
       throw std::runtime_error("cannot start the aiosmtpd relay");
 

@@ -2,11 +2,14 @@
 """SMTP relay for tests: aiosmtpd on 127.0.0.1 that stores each message it
 accepts as a file in a folder.
 
-Usage: smtp_sink.py PORT_FILE MAIL_DIR [SECONDS]
+Usage: smtp_sink.py PORT_FILE MAIL_DIR [SECONDS [PORT]]
 
-It picks a free port, writes it to PORT_FILE once it accepts connections, and
-exits by itself after SECONDS (default 120). Recipients whose local part is
-"reject" get 550 5.1.1; those whose local part is "busy" get 451 4.3.0.
+It listens on PORT, or on a free port when PORT is 0 or missing, writes the
+port to PORT_FILE once it accepts connections, and exits by itself after
+SECONDS (default 120). Recipients whose local part is "reject" get 550 5.1.1;
+those whose local part is "busy" get 451 4.3.0. Each message NAME.eml comes
+with NAME.eml.rcpt (one recipient a line) and NAME.eml.from (the MAIL FROM
+address as aiosmtpd reports it, "<>" for the null sender).
 """
 import os
 import socket
@@ -38,6 +41,8 @@ class store_handler:
             out.write(envelope.original_content)
         with open(os.path.join(self.mail_dir, name + ".rcpt"), "w") as out:
             out.write("\n".join(envelope.rcpt_tos) + "\n")
+        with open(os.path.join(self.mail_dir, name + ".from"), "w") as out:
+            out.write(envelope.mail_from or "")
         os.rename(temporary, os.path.join(self.mail_dir, name))
         return "250 2.0.0 stored as " + name
 
@@ -51,9 +56,10 @@ def free_port():
 def main():
     port_file, mail_dir = sys.argv[1], sys.argv[2]
     seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 120.0
+    port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     os.makedirs(mail_dir, exist_ok=True)
 
-    controller = Controller(store_handler(mail_dir), hostname="127.0.0.1", port=free_port())
+    controller = Controller(store_handler(mail_dir), hostname="127.0.0.1", port=port or free_port())
     controller.start()
     with open(port_file + ".tmp", "w") as out:
         out.write(str(controller.port))

@@ -1,6 +1,7 @@
-// The reception handler with a fake submit function: recipients by route,
-// encrypted mail rejected, one job per route, jobs spooled before the 250
-// reply and removed when their result arrives, and recovery after a crash.
+// The reception handler with fake submit, notice and timer functions:
+// recipients by route, encrypted mail rejected, one job per route, jobs
+// spooled before the 250 reply, deferred destinations retried from the spool,
+// failures reported to the sender, and recovery after a crash.
 #include "runtime/reception/routing_handler.hpp"
 
 #include "runtime/common/error.hpp"
@@ -8,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 
 namespace router::testing {
@@ -29,6 +31,52 @@ struct submitted_job {
   routing_handler::result_callback done;
 };
 
+/// A requested non-delivery notice and the callback that reports its delivery.
+struct requested_notice {
+  messages::delivery_failure_notice_request request;
+  routing_handler::notice_callback done;
+};
+
+/// A retry the handler scheduled, fired by hand.
+struct scheduled_task {
+  std::chrono::milliseconds delay;
+  std::function<void()> run;
+};
+
+/// Returns a result for every destination of `job`: sent, unless `failures`
+/// gives its index a reason and a detail.
+messages::job_result result_for(const messages::job_request& job,
+                                const std::map<int, std::pair<messages::reason_code, std::string>>& failures = {}) {
+  messages::job_result result;
+  result.set_job_id(job.job_id());
+  for (int i = 0; i < job.destinations_size(); ++i) {
+    auto& destination = *result.add_destinations();
+    destination.set_job_id(job.job_id());
+    destination.set_index(static_cast<uint32_t>(i));
+    destination.set_address(job.destinations(i).address().empty() ? job.destinations(i).id() + "@example.com"
+                                                                   : job.destinations(i).address());
+    const auto failure = failures.find(i);
+    if (failure == failures.end()) {
+      destination.set_outcome(messages::SENT_PLAIN);
+      continue;
+    }
+    destination.set_outcome(messages::FAILED);
+    destination.set_reason(failure->second.first);
+    destination.set_detail(failure->second.second);
+  }
+  return result;
+}
+
+std::vector<std::string> destination_names(const messages::job_request& job) {
+  std::vector<std::string> names;
+  for (const auto& destination : job.destinations())
+    names.push_back(destination.address().empty() ? destination.id() : destination.address());
+  return names;
+}
+
+const std::string relay_down = "relay 127.0.0.1:2525: cannot connect: Connection refused";
+const std::string relay_rejects = "relay 127.0.0.1:2525: the relay rejected RCPT TO: 550 5.1.1 mailbox unavailable";
+
 class routing_handler_test : public ::testing::Test {
  protected:
   routing_handler_test() {
@@ -48,13 +96,41 @@ class routing_handler_test : public ::testing::Test {
       route.add_destinations(destination);
   }
 
-  /// Returns a handler whose submits land in `submitted`.
+  /// Returns a handler whose submits land in `submitted`, whose notices land
+  /// in notices_ and whose retries land in timers_, on the clock now_.
   std::unique_ptr<routing_handler> make_handler(std::vector<submitted_job>& submitted) {
-    return std::make_unique<routing_handler>(settings_, stats_, [&submitted](messages::job_request job,
-                                                                             routing_handler::result_callback done) {
-      submitted.push_back({std::move(job), std::move(done)});
-    });
+    return std::make_unique<routing_handler>(
+        settings_, stats_,
+        [&submitted](messages::job_request job, routing_handler::result_callback done) {
+          submitted.push_back({std::move(job), std::move(done)});
+        },
+        notice_recorder(), [this] { return now_; },
+        [this](std::chrono::milliseconds delay, std::function<void()> run) {
+          timers_.push_back({delay, std::move(run)});
+        });
   }
+
+  routing_handler::notice_function notice_recorder() {
+    return [this](messages::delivery_failure_notice_request request, routing_handler::notice_callback done) {
+      notices_.push_back({std::move(request), std::move(done)});
+    };
+  }
+
+  /// Fires the oldest scheduled retry.
+  void fire_timer() {
+    ASSERT_FALSE(timers_.empty());
+    auto task = std::move(timers_.front());
+    timers_.erase(timers_.begin());
+    task.run();
+  }
+
+  messages::spooled_job spooled(const std::string& job_id) const {
+    messages::spooled_job entry;
+    EXPECT_TRUE(entry.ParseFromString(read_file(dir_.path() / "spool" / (job_id + ".job")))) << job_id;
+    return entry;
+  }
+
+  int64_t now_unix() const { return std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count(); }
 
   static smtp::received_envelope envelope(std::vector<std::string> recipients,
                                           const std::string& mail_from = "sender@example.org") {
@@ -88,6 +164,9 @@ class routing_handler_test : public ::testing::Test {
   scratch_dir dir_;
   config::smtp_reception settings_;
   std::shared_ptr<stats::registry> stats_ = std::make_shared<stats::registry>();
+  std::chrono::system_clock::time_point now_ = std::chrono::system_clock::time_point(std::chrono::hours(480000));
+  std::vector<requested_notice> notices_;
+  std::vector<scheduled_task> timers_;
 };
 
 TEST_F(routing_handler_test, KnownRecipientIsAccepted) {
@@ -224,12 +303,17 @@ TEST_F(routing_handler_test, OriginatorFallsBackToFromField) {
 
 TEST_F(routing_handler_test, JobIsSpooledBeforeSubmit) {
   std::vector<messages::job_request> found_in_spool;
-  routing_handler handler(settings_, stats_, [&](messages::job_request job, routing_handler::result_callback) {
-    const std::string data = read_file(dir_.path() / "spool" / (job.job_id() + ".job"));
-    messages::job_request stored;
-    ASSERT_TRUE(stored.ParseFromString(data));
-    found_in_spool.push_back(stored);
-  });
+  routing_handler handler(
+      settings_, stats_,
+      [&](messages::job_request job, routing_handler::result_callback) {
+        const std::string data = read_file(dir_.path() / "spool" / (job.job_id() + ".job"));
+        messages::spooled_job stored;
+        ASSERT_TRUE(stored.ParseFromString(data));
+        EXPECT_EQ(stored.reverse_path(), "sender@example.org");
+        EXPECT_EQ(stored.accepted_unix(), now_unix());
+        found_in_spool.push_back(stored.job());
+      },
+      notice_recorder(), [this] { return now_; });
 
   const smtp::reply reply = handler.accept_message(envelope({"fwd@device.example.com"}), plain_message);
 
@@ -247,9 +331,7 @@ TEST_F(routing_handler_test, ResultRemovesSpoolFile) {
   ASSERT_EQ(submitted.size(), 2u);
   ASSERT_EQ(spool_files().size(), 2u);
 
-  messages::job_result result;
-  result.set_job_id(submitted[0].job.job_id());
-  submitted[0].done(result);
+  submitted[0].done(result_for(submitted[0].job));
 
   const auto remaining = spool_files();
   ASSERT_EQ(remaining.size(), 1u);
@@ -278,7 +360,7 @@ TEST_F(routing_handler_test, PartlyWrittenSpoolIsRemoved) {
   auto handler = make_handler(submitted);
   ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
   ASSERT_EQ(submitted.size(), 1u);
-  submitted[0].done(messages::job_result{});
+  submitted[0].done(result_for(submitted[0].job));
 
   // Job ids count up, so the next message makes jobs ...002 and ...003. A
   // folder in the way of the second file fails its rename after the first.
@@ -317,7 +399,7 @@ TEST_F(routing_handler_test, SpoolSurvivesCrashAndRecoversOnce) {
   ASSERT_EQ(after_restart.size(), 1u);
   EXPECT_EQ(after_restart[0].job.SerializeAsString(), accepted.SerializeAsString());
 
-  after_restart[0].done(messages::job_result{});
+  after_restart[0].done(result_for(after_restart[0].job));
   EXPECT_TRUE(spool_files().empty());
   EXPECT_EQ(restarted->recover(), 0u);
   EXPECT_EQ(after_restart.size(), 1u);
@@ -347,9 +429,12 @@ TEST_F(routing_handler_test, CorruptSpoolFileIsMovedAside) {
 }
 
 TEST_F(routing_handler_test, FailedSubmitKeepsSpoolFile) {
-  routing_handler handler(settings_, stats_, [](messages::job_request, routing_handler::result_callback) {
-    throw std::invalid_argument("the router is stopped");
-  });
+  routing_handler handler(
+      settings_, stats_,
+      [](messages::job_request, routing_handler::result_callback) {
+        throw std::invalid_argument("the router is stopped");
+      },
+      notice_recorder(), [this] { return now_; });
 
   const smtp::reply reply = handler.accept_message(envelope({"fwd@device.example.com"}), plain_message);
 
@@ -374,6 +459,294 @@ TEST_F(routing_handler_test, UnwritableSpoolFolderFailsConstruction) {
     EXPECT_NE(std::string(e.what()).find("blocked"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("reception.spool_directory"), std::string::npos) << e.what();
   }
+}
+
+const std::string message_with_id =
+    "From: Sender Name <sender@example.org>\r\n"
+    "To: fwd@device.example.com\r\n"
+    "Subject: Quarterly report\r\n"
+    "Message-ID: <report-17@example.org>\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "CONFIDENTIAL-BODY-TEXT\r\n";
+
+TEST_F(routing_handler_test, DeferredDestinationIsRetriedAlone) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"fwd@device.example.com"}), plain_message).code, 250);
+  ASSERT_EQ(submitted.size(), 1u);
+  const std::string job_id = submitted[0].job.job_id();
+
+  // bob is sent; the second destination finds the relay down.
+  submitted[0].done(result_for(submitted[0].job, {{1, {messages::DELIVERY_DEFERRED, relay_down}}}));
+
+  const auto entry = spooled(job_id);
+  EXPECT_EQ(destination_names(entry.job()), std::vector<std::string>{"someone@elsewhere.example"});
+  EXPECT_EQ(entry.deferrals(), 1u);
+  EXPECT_EQ(entry.accepted_unix(), now_unix());
+  EXPECT_EQ(entry.next_attempt_unix(), now_unix() + 60);
+  EXPECT_EQ(entry.job().received_message(), plain_message);
+  ASSERT_EQ(timers_.size(), 1u);
+  EXPECT_EQ(timers_[0].delay, std::chrono::seconds(60));
+  EXPECT_EQ(submitted.size(), 1u) << "nothing is resubmitted before the back-off";
+  EXPECT_TRUE(notices_.empty());
+  EXPECT_EQ(failures("DELIVERY_DEFERRED"), 1u);
+
+  fire_timer();
+
+  ASSERT_EQ(submitted.size(), 2u);
+  EXPECT_EQ(submitted[1].job.job_id(), job_id);
+  EXPECT_EQ(destination_names(submitted[1].job), std::vector<std::string>{"someone@elsewhere.example"})
+      << "bob was sent already and must not be sent twice";
+
+  submitted[1].done(result_for(submitted[1].job));
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_TRUE(timers_.empty());
+  EXPECT_TRUE(notices_.empty());
+}
+
+TEST_F(routing_handler_test, RetryDelayDoublesUpToMaximum) {
+  settings_.set_retry_first_seconds(10);
+  settings_.set_retry_max_seconds(25);
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+
+  const std::vector<std::chrono::milliseconds> expected = {std::chrono::seconds(10), std::chrono::seconds(20),
+                                                           std::chrono::seconds(25), std::chrono::seconds(25)};
+  for (size_t round = 0; round < expected.size(); ++round) {
+    ASSERT_EQ(submitted.size(), round + 1);
+    submitted.back().done(result_for(submitted.back().job, {{0, {messages::DELIVERY_DEFERRED, relay_down}}}));
+    ASSERT_EQ(timers_.size(), 1u) << "round " << round;
+    EXPECT_EQ(timers_[0].delay, expected[round]) << "round " << round;
+    fire_timer();
+  }
+}
+
+TEST_F(routing_handler_test, ExpiredQueueLifetimeBounces) {
+  settings_.set_max_queue_seconds(3600);
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), message_with_id).code, 250);
+  const std::string job_id = submitted[0].job.job_id();
+  submitted[0].done(result_for(submitted[0].job, {{0, {messages::DELIVERY_DEFERRED, relay_down}}}));
+  fire_timer();
+  ASSERT_EQ(submitted.size(), 2u);
+
+  // The relay is still down when the hour is over.
+  now_ += std::chrono::seconds(3600);
+  submitted[1].done(result_for(submitted[1].job, {{0, {messages::DELIVERY_DEFERRED, relay_down}}}));
+
+  EXPECT_TRUE(timers_.empty());
+  ASSERT_EQ(notices_.size(), 1u);
+  const auto& request = notices_[0].request;
+  EXPECT_EQ(request.recipient(), "sender@example.org");
+  ASSERT_EQ(request.failed_size(), 1);
+  EXPECT_EQ(request.failed(0).address(), "alice@example.com");
+  EXPECT_EQ(request.failed(0).reason(), messages::DELIVERY_DEFERRED);
+  EXPECT_EQ(request.failed(0).detail(), relay_down);
+  EXPECT_EQ(request.arrival_unix(), now_unix() - 3600);
+  EXPECT_EQ(spooled(job_id).undeliverable_size(), 1) << "the notice is owed until it is sent";
+
+  notices_[0].done(messages::destination_result{});
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_EQ(failures("NON_DELIVERY_NOTICE_SENT"), 1u);
+}
+
+TEST_F(routing_handler_test, PermanentFailureBouncesAndRemoves) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"fwd@device.example.com"}), message_with_id).code, 250);
+
+  submitted[0].done(result_for(submitted[0].job, {{1, {messages::DELIVERY_FAILED, relay_rejects}}}));
+
+  EXPECT_TRUE(timers_.empty()) << "a permanent failure is not retried";
+  ASSERT_EQ(notices_.size(), 1u);
+  const auto& request = notices_[0].request;
+  EXPECT_EQ(request.recipient(), "sender@example.org");
+  ASSERT_EQ(request.failed_size(), 1);
+  EXPECT_EQ(request.failed(0).address(), "someone@elsewhere.example");
+  EXPECT_EQ(request.failed(0).detail(), relay_rejects);
+  EXPECT_EQ(request.original().subject(), "Quarterly report");
+  EXPECT_EQ(request.original().message_id(), "<report-17@example.org>");
+  EXPECT_TRUE(request.job().received_message().empty()) << "a notice never carries the message";
+  EXPECT_EQ(request.SerializeAsString().find("CONFIDENTIAL-BODY-TEXT"), std::string::npos);
+
+  notices_[0].done(messages::destination_result{});
+  EXPECT_TRUE(spool_files().empty());
+}
+
+TEST_F(routing_handler_test, NullSenderGetsNoNotice) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}, ""), plain_message).code, 250);
+
+  submitted[0].done(result_for(submitted[0].job, {{0, {messages::DELIVERY_FAILED, relay_rejects}}}));
+
+  EXPECT_TRUE(notices_.empty());
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_EQ(failures("UNDELIVERABLE_NOT_REPORTED"), 1u);
+}
+
+TEST_F(routing_handler_test, ReceivedReportGetsNoNotice) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  const std::string report =
+      "From: postmaster@example.org\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b--\r\n";
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), report).code, 250);
+
+  submitted[0].done(result_for(submitted[0].job, {{0, {messages::DELIVERY_FAILED, relay_rejects}}}));
+
+  EXPECT_TRUE(notices_.empty());
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_EQ(failures("UNDELIVERABLE_NOT_REPORTED"), 1u);
+}
+
+TEST_F(routing_handler_test, DeferredNoticeIsRetried) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+  submitted[0].done(result_for(submitted[0].job, {{0, {messages::DELIVERY_FAILED, relay_rejects}}}));
+  ASSERT_EQ(notices_.size(), 1u);
+
+  messages::destination_result deferred;
+  deferred.set_outcome(messages::FAILED);
+  deferred.set_reason(messages::DELIVERY_DEFERRED);
+  deferred.set_detail(relay_down);
+  notices_[0].done(deferred);
+
+  ASSERT_EQ(spool_files().size(), 1u) << "the notice is still owed";
+  ASSERT_EQ(timers_.size(), 1u);
+  fire_timer();
+  ASSERT_EQ(notices_.size(), 2u);
+  EXPECT_EQ(notices_[1].request.failed(0).detail(), relay_rejects);
+  notices_[1].done(messages::destination_result{});
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_EQ(submitted.size(), 1u) << "the failed destination is not tried again";
+}
+
+TEST_F(routing_handler_test, FailedNoticeIsCountedAndRemoved) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+  submitted[0].done(result_for(submitted[0].job, {{0, {messages::DELIVERY_FAILED, relay_rejects}}}));
+  ASSERT_EQ(notices_.size(), 1u);
+
+  messages::destination_result rejected;
+  rejected.set_outcome(messages::FAILED);
+  rejected.set_reason(messages::DELIVERY_FAILED);
+  rejected.set_detail(relay_rejects);
+  notices_[0].done(rejected);
+
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_TRUE(timers_.empty());
+  EXPECT_EQ(failures("NON_DELIVERY_NOTICE_FAILED"), 1u);
+}
+
+TEST_F(routing_handler_test, NotifiedCertificateFailureIsNotBounced) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+
+  auto result = result_for(submitted[0].job, {{0, {messages::CERTIFICATE_EXPIRED, "expired"}}});
+  result.set_notification_sent(true);
+  submitted[0].done(result);
+
+  EXPECT_TRUE(notices_.empty()) << "the certificate notice already told the sender";
+  EXPECT_TRUE(spool_files().empty());
+}
+
+TEST_F(routing_handler_test, RestartResumesRewrittenSpool) {
+  std::vector<submitted_job> before_crash;
+  auto handler = make_handler(before_crash);
+  ASSERT_EQ(handler->accept_message(envelope({"fwd@device.example.com"}), plain_message).code, 250);
+  const std::string job_id = before_crash[0].job.job_id();
+  const int64_t accepted = now_unix();
+  before_crash[0].done(result_for(before_crash[0].job, {{1, {messages::DELIVERY_DEFERRED, relay_down}}}));
+
+  // The crash: the pending retry goes with the handler.
+  handler.reset();
+  timers_.clear();
+  now_ += std::chrono::seconds(20);
+
+  std::vector<submitted_job> after_restart;
+  auto restarted = make_handler(after_restart);
+  EXPECT_EQ(restarted->recover(), 1u);
+  EXPECT_EQ(restarted->recover(), 0u) << "a job waiting for its retry is not resumed twice";
+  EXPECT_TRUE(after_restart.empty()) << "the next attempt is not due yet";
+  ASSERT_EQ(timers_.size(), 1u);
+  EXPECT_EQ(timers_[0].delay, std::chrono::seconds(40));
+
+  fire_timer();
+  ASSERT_EQ(after_restart.size(), 1u);
+  EXPECT_EQ(destination_names(after_restart[0].job), std::vector<std::string>{"someone@elsewhere.example"});
+
+  after_restart[0].done(result_for(after_restart[0].job, {{0, {messages::DELIVERY_DEFERRED, relay_down}}}));
+  EXPECT_EQ(spooled(job_id).accepted_unix(), accepted) << "the queue lifetime counts from the first accept";
+  EXPECT_EQ(spooled(job_id).deferrals(), 2u);
+}
+
+TEST_F(routing_handler_test, OwedNoticeIsSentAfterRestart) {
+  const auto spool_dir = dir_.path() / "spool";
+  std::filesystem::create_directories(spool_dir);
+  messages::spooled_job entry;
+  entry.mutable_job()->set_job_id("rcv-earlier-000001");
+  entry.mutable_job()->set_function(config::FORWARDING);
+  entry.mutable_job()->set_received_message(message_with_id);
+  entry.set_reverse_path("sender@example.org");
+  entry.set_accepted_unix(now_unix() - 100);
+  auto& failed = *entry.add_undeliverable();
+  failed.set_address("someone@elsewhere.example");
+  failed.set_reason(messages::DELIVERY_FAILED);
+  failed.set_detail(relay_rejects);
+  write_file(spool_dir / "rcv-earlier-000001.job", entry.SerializeAsString());
+
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  EXPECT_EQ(handler->recover(), 1u);
+
+  EXPECT_TRUE(submitted.empty());
+  ASSERT_EQ(notices_.size(), 1u);
+  EXPECT_EQ(notices_[0].request.failed(0).address(), "someone@elsewhere.example");
+  notices_[0].done(messages::destination_result{});
+  EXPECT_TRUE(spool_files().empty());
+}
+
+TEST_F(routing_handler_test, BareJobRequestFileIsResumed) {
+  const auto spool_dir = dir_.path() / "spool";
+  std::filesystem::create_directories(spool_dir);
+  messages::job_request job;
+  job.set_job_id("rcv-older-000001");
+  job.set_function(config::FORWARDING);
+  job.set_originator("sender@example.org");
+  job.add_destinations()->set_id("bob");
+  job.set_received_message(plain_message);
+  write_file(spool_dir / "rcv-older-000001.job", job.SerializeAsString());
+
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  EXPECT_EQ(handler->recover(), 1u);
+
+  ASSERT_EQ(submitted.size(), 1u);
+  EXPECT_EQ(submitted[0].job.SerializeAsString(), job.SerializeAsString());
+  submitted[0].done(result_for(submitted[0].job, {{0, {messages::DELIVERY_FAILED, relay_rejects}}}));
+  ASSERT_EQ(notices_.size(), 1u);
+  EXPECT_EQ(notices_[0].request.recipient(), "sender@example.org");
+}
+
+TEST_F(routing_handler_test, ClosedHandlerLeavesRetryInSpool) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+  handler->close();
+
+  submitted[0].done(result_for(submitted[0].job, {{0, {messages::DELIVERY_DEFERRED, relay_down}}}));
+
+  EXPECT_TRUE(timers_.empty());
+  ASSERT_EQ(spool_files().size(), 1u);
+  EXPECT_EQ(spooled(submitted[0].job.job_id()).deferrals(), 1u);
 }
 
 } // namespace
