@@ -24,6 +24,19 @@ namespace {
 
 const std::string ca_hash = "SHA-256";
 
+/// Returns a certificate for `key`, signed by `issuer`, with these extensions
+/// and no others.
+Botan::X509_Certificate issue_certificate(const issued_identity& issuer, const Botan::Private_Key& key,
+                                          const Botan::X509_DN& subject, const Botan::Extensions& extensions,
+                                          const validity_window& window, Botan::RandomNumberGenerator& rng) {
+  Botan::AlgorithmIdentifier signature_algorithm;
+  const std::unique_ptr<Botan::PK_Signer> signer(
+      Botan::choose_sig_format(*issuer.private_key, rng, ca_hash, signature_algorithm));
+  return Botan::X509_CA::make_cert(signer.get(), rng, signature_algorithm, key.subject_public_key(),
+                                   to_asn1_time(window.not_before), to_asn1_time(window.not_after),
+                                   issuer.certificate.subject_dn(), subject, extensions);
+}
+
 std::unique_ptr<Botan::Private_Key> generate_key(key_type type, Botan::RandomNumberGenerator& rng) {
   switch (type) {
     case key_type::rsa_2048:
@@ -116,13 +129,7 @@ issued_identity pki_builder::issue_email(const issued_identity& issuer,
   extensions.add(new Botan::Cert_Extension::Subject_Key_ID(key->public_key_bits(), "SHA-1"));
   extensions.add(new Botan::Cert_Extension::Authority_Key_ID(issuer.certificate.subject_key_id()));
 
-  Botan::AlgorithmIdentifier signature_algorithm;
-  const std::unique_ptr<Botan::PK_Signer> signer(
-      Botan::choose_sig_format(*issuer.private_key, rng_, ca_hash, signature_algorithm));
-  auto certificate = Botan::X509_CA::make_cert(
-      signer.get(), rng_, signature_algorithm, key->subject_public_key(),
-      to_asn1_time(window.not_before), to_asn1_time(window.not_after),
-      issuer.certificate.subject_dn(), subject, extensions);
+  auto certificate = issue_certificate(issuer, *key, subject, extensions, window, rng_);
   return {std::move(certificate), std::move(key)};
 }
 
@@ -144,13 +151,7 @@ issued_identity pki_builder::issue_tls_server(const issued_identity& issuer, con
   extensions.add(new Botan::Cert_Extension::Subject_Key_ID(key->public_key_bits(), "SHA-1"));
   extensions.add(new Botan::Cert_Extension::Authority_Key_ID(issuer.certificate.subject_key_id()));
 
-  Botan::AlgorithmIdentifier signature_algorithm;
-  const std::unique_ptr<Botan::PK_Signer> signer(
-      Botan::choose_sig_format(*issuer.private_key, rng_, ca_hash, signature_algorithm));
-  auto certificate = Botan::X509_CA::make_cert(
-      signer.get(), rng_, signature_algorithm, key->subject_public_key(),
-      to_asn1_time(window.not_before), to_asn1_time(window.not_after),
-      issuer.certificate.subject_dn(), subject, extensions);
+  auto certificate = issue_certificate(issuer, *key, subject, extensions, window, rng_);
   return {std::move(certificate), std::move(key)};
 }
 
