@@ -15,6 +15,7 @@
 #include "runtime/log/log.hpp"
 #include "runtime/stats/http.hpp"
 
+#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
 #include <signal.h>
@@ -51,6 +52,17 @@ constexpr const char* serve_usage =
 
 constexpr size_t max_files_per_poll = 64;
 constexpr size_t max_jobs_in_flight = 16;
+
+/// Keeps the first error the protobuf text parser reports, with its position.
+class first_parse_error : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
+    if (text.empty())
+      text = "line " + std::to_string(line + 1) + ", column " + std::to_string(column + 1) + ": " + message;
+  }
+
+  std::string text;
+};
 
 /// Polls a job folder and submits what it finds.
 class job_folder {
@@ -102,9 +114,15 @@ class job_folder {
     std::ifstream in(claimed, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    if (!in || !google::protobuf::TextFormat::ParseFromString(text.str(), &job)) {
-      finish(claimed, false, "{\"file\":" + json_string(file.filename().string()) +
-                                 ",\"error\":\"not a job_request in protobuf text format\"}");
+    first_parse_error errors;
+    google::protobuf::TextFormat::Parser parser;
+    parser.RecordErrorsTo(&errors);
+    if (!in || !parser.ParseFromString(text.str(), &job)) {
+      const std::string reason = !in ? "cannot read the file"
+                                     : "not a job_request in protobuf text format: " + errors.text +
+                                           "; see the job file example in the README";
+      finish(claimed, false,
+             "{\"file\":" + json_string(file.filename().string()) + ",\"error\":" + json_string(reason) + "}");
       return;
     }
 

@@ -87,7 +87,9 @@ if grep -q '"outcome":"sent_encrypted' "$jobs/done/first.result.json"; then pass
   fail "first.result.json: $(cat "$jobs/done/first.result.json")"
 fi
 if wait_for 15 test -f "$jobs/failed/broken.result.json"; then pass; else fail "broken.textproto did not reach failed/"; fi
-if grep -q '"error":' "$jobs/failed/broken.result.json"; then pass; else fail "broken.result.json names no error"; fi
+if grep -q '"error":".*line 1, column' "$jobs/failed/broken.result.json"; then pass; else
+  fail "broken.result.json names no parse error position: $(cat "$jobs/failed/broken.result.json")"
+fi
 
 # --- stats ------------------------------------------------------------------
 expect_exit 0 "stats --metrics" -- "$router" stats --metrics "$url"
