@@ -1,6 +1,7 @@
 #include "runtime/delivery/maildir.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,6 +109,11 @@ std::string maildir_outbox::unique_name(const envelope& message) {
 
 receipt maildir_outbox::move_message_file(const envelope& message, const std::string& name) {
   const std::filesystem::path final_path = directory_ / "new" / name;
+  // Built as a private temporary file; outbox messages are readable by the group.
+  if (::chmod(message.message_file.c_str(), 0640) != 0)
+    throw delivery_error("cannot set the permissions of message file " + message.message_file + ": " +
+                             std::strerror(errno),
+                         false);
   sync_file(message.message_file);
   if (::rename(message.message_file.c_str(), final_path.c_str()) == 0) {
     sync_directory(directory_ / "new");

@@ -70,6 +70,9 @@ TEST_F(large_document_service_test, PathAttachmentReachesOutbox) {
     SCOPED_TRACE(destination.destination_id());
     ASSERT_EQ(destination.outcome(), messages::SENT_ENCRYPTED_SIGNED) << destination.detail();
     ASSERT_EQ(fs::path(destination.outbox_file()).parent_path(), work_ / "outbox" / "new");
+    // The same permissions as outbox messages built in memory.
+    EXPECT_EQ(fs::status(destination.outbox_file()).permissions(),
+              fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
 
     const std::string id = destination.destination_id();
     const std::string entity = (work_ / (id + ".entity")).string();
