@@ -120,9 +120,10 @@ messages::destination_result deliver_one(const router_context& context, messages
       }
       // The source of the job decides what a deferred destination becomes:
       // reception keeps it in its spool and tries again later.
-      log::logger()->error("delivery: job {} destination {} ({}): delivery failed after {} attempt(s): {}; {}",
-                           message.job_id(), message.index(), message.address(), attempt, e.what(),
-                           e.temporary() ? "reporting it as deferred" : "giving up");
+      log::logger()->log(e.temporary() ? spdlog::level::warn : spdlog::level::err,
+                         "delivery: job {} destination {} ({}): delivery failed after {} attempt(s): {}; {}",
+                         message.job_id(), message.index(), message.address(), attempt, e.what(),
+                         e.temporary() ? "reporting it as deferred" : "giving up");
       result.set_outcome(messages::FAILED);
       result.set_reason(e.temporary() ? messages::DELIVERY_DEFERRED : messages::DELIVERY_FAILED);
       result.set_detail(e.what());

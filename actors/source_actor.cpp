@@ -85,9 +85,11 @@ void log_result(const std::string& actor_name, const messages::destination_resul
                         outcome);
     return;
   }
-  log::logger()->warn("{}: job {} destination {} ({}): {}: {}: {}; not sent", actor_name, result.job_id(),
-                      result.index(), destination, outcome, messages::reason_code_Name(result.reason()),
-                      result.detail());
+  // A deferred destination is not lost: the job's source may try it again.
+  const bool deferred = result.reason() == messages::DELIVERY_DEFERRED;
+  log::logger()->warn("{}: job {} destination {} ({}): {}: {}: {}; {}", actor_name, result.job_id(), result.index(),
+                      destination, outcome, messages::reason_code_Name(result.reason()), result.detail(),
+                      deferred ? "not sent yet" : "not sent");
 }
 
 class source_behavior {
