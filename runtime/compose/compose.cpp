@@ -125,13 +125,7 @@ std::string document_entity(const messages::job_request& job, Botan::RandomNumbe
   if (job.received_message().empty())
     return mime::build_document_entity(job.body_text(), attachments_of(job), "=_mixed_" + random_hex(rng, 12));
 
-  // A signature inside the received content covers these exact bytes, so
-  // nothing in them is re-encoded, refolded or canonicalized.
-  const size_t lone_break = mime::find_lone_line_break(job.received_message());
-  if (lone_break != std::string::npos)
-    throw router_error("the received message has a lone CR or LF at octet " + std::to_string(lone_break) +
-                       ", so it cannot be sent on unchanged");
-  return mime::received_content_entity(job.received_message());
+  return received_entity(job);
 }
 
 } // namespace
@@ -182,7 +176,7 @@ built_message build(const config::loaded_config& config, const messages::job_req
   }
 
   try {
-    if (has_file_attachments(job))
+    if (builds_as_file(job))
       return build_message_file(config, job, plan, recipient, now, rng, message);
     std::string entity = document_entity(job, rng);
     std::string algorithms;

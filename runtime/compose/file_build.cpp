@@ -6,6 +6,7 @@
 #include "runtime/cms/streaming.hpp"
 #include "runtime/common/error.hpp"
 #include "runtime/mime/mime.hpp"
+#include "runtime/mime/received_message.hpp"
 #include "runtime/stream/encoders.hpp"
 
 #include <optional>
@@ -41,6 +42,20 @@ stream::content content_of(const stream::temporary_file& file) {
 }
 
 } // namespace
+
+bool builds_as_file(const messages::job_request& job) {
+  return has_file_attachments(job) || job.received_message().size() > received_file_threshold;
+}
+
+std::string received_entity(const messages::job_request& job) {
+  // A signature inside the received content covers these exact bytes, so
+  // nothing in them is re-encoded, refolded or canonicalized.
+  const size_t lone_break = mime::find_lone_line_break(job.received_message());
+  if (lone_break != std::string::npos)
+    throw router_error("the received message has a lone CR or LF at octet " + std::to_string(lone_break) +
+                       ", so it cannot be sent on unchanged");
+  return mime::received_content_entity(job.received_message());
+}
 
 bool has_file_attachments(const messages::job_request& job) {
   for (const auto& attachment : job.attachments()) {
@@ -79,8 +94,14 @@ messages::built_message build_message_file(const config::loaded_config& config, 
   // The random values are drawn in the order of the in-memory builder:
   // document boundary, signature, signed boundary, envelope, Message-ID.
   stream::temporary_file document_file(directory, "router-entity");
-  const std::vector<std::string> document_texts = stream::write_document_entity(
-      job.body_text(), attachments_of(job), "=_mixed_" + random_hex(rng, 12), sink_for(document_file));
+  std::vector<std::string> document_texts;
+  if (job.received_message().empty()) {
+    document_texts = stream::write_document_entity(job.body_text(), attachments_of(job),
+                                                   "=_mixed_" + random_hex(rng, 12), sink_for(document_file));
+  } else {
+    document_texts.push_back(received_entity(job));
+    document_file.write(document_texts.back());
+  }
   document_file.close();
   stream::content entity = content_of(document_file);
 

@@ -1,4 +1,5 @@
-// Builds messages for jobs whose attachments are files (attachment.path).
+// Builds messages for jobs whose attachments are files (attachment.path),
+// and for large received messages.
 //
 // The message is written to a file in the work directory instead of being
 // held in memory. The document entity goes to a temporary file. Signing and
@@ -18,8 +19,21 @@
 
 namespace router::compose {
 
+/// Received messages larger than this are built as files, like documents
+/// given by path, so a large received message is not copied per build step.
+constexpr size_t received_file_threshold = 1024 * 1024;
+
 /// Returns true when any attachment of the job is given by path.
 bool has_file_attachments(const messages::job_request& job);
+
+/// Returns true when the job's messages are built as files: it has an
+/// attachment given by path, or a received message over received_file_threshold.
+bool builds_as_file(const messages::job_request& job);
+
+/// Returns the content entity of the job's received message, byte for byte.
+/// Throws router_error when the message has a lone CR or LF, which sending
+/// it on unchanged would carry into the output.
+std::string received_entity(const messages::job_request& job);
 
 /// Checks that every attachment sets data or path but not both, and that every
 /// path names a readable file. Throws router_error naming the attachment.
@@ -30,8 +44,8 @@ void check_attachments(const messages::job_request& job);
 /// temporary folder.
 std::filesystem::path work_directory(const config::loaded_config& config);
 
-/// Builds the message for a planned destination of a job with file
-/// attachments and sets built.message_file. `recipient` is the checked
+/// Builds the message for a planned destination of a job that
+/// builds_as_file() and sets built.message_file. `recipient` is the checked
 /// destination certificate when the plan encrypts. Throws router_error.
 messages::built_message build_message_file(const config::loaded_config& config, const messages::job_request& job,
                                            const messages::destination_plan& plan,

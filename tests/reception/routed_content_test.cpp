@@ -3,6 +3,7 @@
 // openssl checks that the original signature still verifies at the destination.
 // The policy plans such jobs exactly as it plans jobs with a built document.
 #include "runtime/compose/compose.hpp"
+#include "runtime/compose/file_build.hpp"
 #include "runtime/mime/reader.hpp"
 #include "runtime/mime/received_message.hpp"
 #include "runtime/policy/policy.hpp"
@@ -89,7 +90,13 @@ class routed_content_test : public ::testing::Test {
     const auto built = compose::build_for_destination(*config_, routed_job(message), plan, reference_time(), rng);
     EXPECT_EQ(built.reason(), messages::REASON_NONE) << built.detail();
     const auto file = dir_->path() / name;
-    write_file(file, built.message());
+    if (built.message_file().empty()) {
+      write_file(file, built.message());
+    } else {
+      // A large received message is built as a file, which belongs to the caller.
+      EXPECT_TRUE(built.message().empty());
+      std::filesystem::rename(built.message_file(), file);
+    }
     return file.string();
   }
 
@@ -170,6 +177,39 @@ TEST_F(routed_content_test, SignedAndEncryptedPlanKeepsBothSignatures) {
   const auto smime = mime::find_smime(mime::parse_entity(read_file(decrypted_file)));
   ASSERT_EQ(smime.kind, mime::smime_kind::multipart_signed);
   EXPECT_EQ(smime.signed_bytes, mime::received_content_entity(*received_));
+}
+
+TEST_F(routed_content_test, LargeMessageIsBuiltAsFile) {
+  // Content over the threshold at which received messages are built as files.
+  std::string content = "Content-Type: text/plain; charset=us-ascii\r\n\r\n";
+  while (content.size() < compose::received_file_threshold + 4096)
+    content += "Scanned page text, line after line, for a large received message.\r\n";
+  write_file(dir_->path() / "large-content.txt", content);
+  const auto signed_file = dir_->path() / "large-signed.eml";
+  const auto signing = run_command(
+      "openssl cms -sign -binary -in " + shell_quote((dir_->path() / "large-content.txt").string()) + " -signer " +
+      pki("alice.cert.pem") + " -inkey " + pki("alice.key.pem") + " -certfile " + pki("intermediate.pem") +
+      " -out " + shell_quote(signed_file.string()));
+  ASSERT_EQ(signing.exit_code, 0) << signing.output;
+  const std::string received = "From: Alice <alice@example.com>\r\nSubject: Large scan\r\n" +
+                               crlf(read_file(signed_file));
+  ASSERT_GT(received.size(), compose::received_file_threshold);
+
+  Botan::AutoSeeded_RNG rng;
+  const auto built = compose::build_for_destination(*config_, routed_job(received), plan_for("bob", true, true),
+                                                    reference_time(), rng);
+  ASSERT_EQ(built.reason(), messages::REASON_NONE) << built.detail();
+  ASSERT_FALSE(built.message_file().empty());
+  const std::string file = build(received, plan_for("bob", true, true), "large-signed-encrypted.eml");
+  std::filesystem::remove(built.message_file());
+
+  decrypt_for_bob(file);
+  const auto decrypted_file = (dir_->path() / "decrypted.eml").string();
+  const auto outer = verify(decrypted_file);
+  EXPECT_EQ(outer.exit_code, 0) << outer.output;
+  const auto smime = mime::find_smime(mime::parse_entity(read_file(decrypted_file)));
+  ASSERT_EQ(smime.kind, mime::smime_kind::multipart_signed);
+  EXPECT_TRUE(smime.signed_bytes == mime::received_content_entity(received)) << "the inner signed entity changed";
 }
 
 TEST_F(routed_content_test, MessageWithoutContentTypeIsTextPlain) {
