@@ -228,17 +228,35 @@ bool notice_is_signed(const config::loaded_config& config, config::source_functi
   return false;
 }
 
-/// Returns the RFC 3463 status code a notice gives a failed destination: the
-/// enhanced code in the relay's reply when there is one, else one for the reason.
+/// Returns the relay's SMTP reply that a delivery failure's detail quotes, such
+/// as "550 5.1.1 mailbox unavailable" in "relay HOST:PORT: the relay rejected
+/// RCPT TO: 550 5.1.1 mailbox unavailable", or "" when the detail has none.
+std::string smtp_reply_of(const messages::destination_result& result) {
+  if (result.reason() != messages::DELIVERY_FAILED && result.reason() != messages::DELIVERY_DEFERRED)
+    return "";
+  // The SMTP client ends its detail with ": " and the reply's code and text.
+  static const std::regex quoted_reply(": ([245][0-9][0-9](?:[ -].*)?)$");
+  std::smatch found;
+  if (std::regex_search(result.detail(), found, quoted_reply))
+    return found[1].str();
+  return "";
+}
+
+/// Returns the RFC 3463 status code a notice gives a failed destination.
+/// A destination still deferred when the queue lifetime ran out gets 4.4.7
+/// (delivery time expired), whatever the relay's last reply was. Any other
+/// gets the enhanced code in the relay's reply when there is one, else one
+/// for the reason.
 std::string status_for(const messages::destination_result& result) {
-  if (result.reason() == messages::DELIVERY_FAILED || result.reason() == messages::DELIVERY_DEFERRED) {
+  if (result.reason() == messages::DELIVERY_DEFERRED)
+    return "4.4.7";
+  if (result.reason() == messages::DELIVERY_FAILED) {
     // A reply such as "550 5.1.1 mailbox unavailable" inside the detail.
     static const std::regex reply_code("\\b[245][0-9][0-9][ -]([245]\\.[0-9]{1,3}\\.[0-9]{1,3})\\b");
     std::smatch found;
     if (std::regex_search(result.detail(), found, reply_code))
       return found[1].str();
-    // X.4.7: delivery time expired; X.0.0: other or undefined status.
-    return result.reason() == messages::DELIVERY_DEFERRED ? "4.4.7" : "5.0.0";
+    return "5.0.0";  // other or undefined status
   }
   switch (result.reason()) {
     case messages::UNKNOWN_DESTINATION:
@@ -257,7 +275,7 @@ failed_destination failed_destination_of(const messages::destination_result& res
   if (result.reason() == messages::DELIVERY_DEFERRED)
     detail = "gave up after the queue lifetime; last failure: " + detail;
   return {result.address().empty() ? result.destination_id() : result.address(),
-          messages::reason_code_Name(result.reason()), detail, status_for(result)};
+          messages::reason_code_Name(result.reason()), detail, status_for(result), smtp_reply_of(result)};
 }
 
 original_fields original_fields_of(const messages::original_message& original) {

@@ -8,6 +8,7 @@ namespace {
 
 constexpr size_t max_detail_length = 200;
 constexpr size_t max_original_field_length = 400;
+constexpr size_t max_reply_length = 300;  // the SMTP client keeps this much of a relay's reply
 
 /// Makes text safe for a header-like field: printable ASCII, one line, capped.
 std::string field_text(const std::string& text, size_t max_length = max_detail_length) {
@@ -73,8 +74,13 @@ std::string status_part(const delivery_status_report& report) {
     text += "\nFinal-Recipient: rfc822; " + field_text(destination.address) + "\n";
     text += "Action: failed\n";
     text += "Status: " + field_text(destination.status) + "\n";
-    text += "Diagnostic-Code: X-Secure-Send; " + field_text(destination.reason) + ": " +
-            field_text(destination.detail) + "\n";
+    // RFC 3464 section 2.3.6: the diagnostic type "smtp" marks an SMTP reply;
+    // the device's own type marks any other diagnostic.
+    if (!destination.smtp_reply.empty())
+      text += "Diagnostic-Code: smtp; " + field_text(destination.smtp_reply, max_reply_length) + "\n";
+    else
+      text += "Diagnostic-Code: X-Secure-Send; " + field_text(destination.reason) + ": " +
+              field_text(destination.detail) + "\n";
     text += "Last-Attempt-Date: " + field_text(report.date) + "\n";
   }
   return text;

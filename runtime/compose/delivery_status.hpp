@@ -21,6 +21,10 @@ struct failed_destination {
   std::string reason;  // reason code name, e.g. CERTIFICATE_EXPIRED
   std::string detail;  // readable detail, e.g. the relay's reply; made printable ASCII and capped here
   std::string status;  // RFC 3463 status code, e.g. "5.1.1"
+  // The relay's SMTP reply quoted in detail, e.g. "550 5.1.1 mailbox
+  // unavailable"; empty when the failure has none. It becomes an RFC 3464
+  // "smtp" diagnostic in place of the reason and detail.
+  std::string smtp_reply;
 };
 
 /// What the notice is about; it decides the readable text.

@@ -84,6 +84,13 @@ int64_t expiry_of(const state_ptr& state, const messages::spooled_job& entry) {
   return entry.accepted_unix() + state->max_queue.count();
 }
 
+/// Returns when a deferred notice is given up: max_queue seconds after it
+/// became due, so a notice owed at the end of the queue lifetime still gets
+/// the full retry schedule.
+int64_t notice_expiry_of(const state_ptr& state, const messages::spooled_job& entry) {
+  return entry.notice_due_unix() + state->max_queue.count();
+}
+
 /// Returns the wait after the n-th deferred round (1-based): retry_first
 /// doubled for each earlier deferral, capped at retry_max.
 std::chrono::seconds backoff(const state_ptr& state, uint32_t deferrals) {
@@ -177,8 +184,11 @@ void wait_or_finish(const state_ptr& state, const messages::spooled_job& entry) 
 /// Continues a job after its notice went out, or failed to: the next round
 /// when destinations are left, else the end of the job.
 void after_notice(const state_ptr& state, messages::spooled_job entry, bool notice_done) {
-  if (notice_done)
+  if (notice_done) {
     entry.clear_undeliverable();
+    entry.clear_notice_due_unix();
+    entry.clear_notice_deferrals();
+  }
   store(state, entry);
   if (!notice_done) {
     // The notice is tried again with the next round, or at the next start.
@@ -219,6 +229,10 @@ void send_notice(const state_ptr& state, messages::spooled_job entry) {
     deactivate(state, job_id);
     return;
   }
+  // Spool files of older versions have no due time; their notice gets a full
+  // lifetime from now.
+  if (entry.notice_due_unix() == 0)
+    entry.set_notice_due_unix(unix_now(state));
 
   messages::delivery_failure_notice_request request;
   *request.mutable_job() = entry.job();
@@ -242,21 +256,26 @@ void send_notice(const state_ptr& state, messages::spooled_job entry) {
       return;
     }
 
-    const bool retry = notice.reason() == messages::DELIVERY_DEFERRED && unix_now(state) < expiry_of(state, entry);
-    if (retry) {
-      entry.set_deferrals(entry.deferrals() + 1);
-      entry.set_next_attempt_unix(
-          std::min(unix_now(state) + backoff(state, entry.deferrals()).count(), expiry_of(state, entry)));
+    const int64_t now = unix_now(state);
+    const int64_t notice_expiry = notice_expiry_of(state, entry);
+    const bool deferred = notice.reason() == messages::DELIVERY_DEFERRED;
+    if (deferred && now < notice_expiry) {
+      entry.set_notice_deferrals(entry.notice_deferrals() + 1);
+      entry.set_next_attempt_unix(std::min(now + backoff(state, entry.notice_deferrals()).count(), notice_expiry));
       log::logger()->warn("reception job {}: the non-delivery notice to <{}> was deferred ({}); trying again at "
-                          "unix time {}",
-                          job_id, smtp::printable(entry.reverse_path()), notice.detail(), entry.next_attempt_unix());
+                          "unix time {}, gives up at unix time {}",
+                          job_id, smtp::printable(entry.reverse_path()), notice.detail(), entry.next_attempt_unix(),
+                          notice_expiry);
       after_notice(state, std::move(entry), false);
       return;
     }
     state->stats->count_failure(stats_name, "NON_DELIVERY_NOTICE_FAILED");
-    log::logger()->error("reception job {}: lost for {}: the non-delivery notice to <{}> failed ({}: {}); this log "
+    const std::string failure_text = deferred ? "was still deferred when its lifetime of " +
+                                           std::to_string(state->max_queue.count()) + " s ended"
+                                     : "failed";
+    log::logger()->error("reception job {}: lost for {}: the non-delivery notice to <{}> {} ({}: {}); this log "
                          "is the only record",
-                         job_id, failed, smtp::printable(entry.reverse_path()),
+                         job_id, failed, smtp::printable(entry.reverse_path()), failure_text,
                          messages::reason_code_Name(notice.reason()), notice.detail());
     after_notice(state, std::move(entry), true);
   };
@@ -317,6 +336,8 @@ void finish_round(const state_ptr& state, messages::spooled_job entry, const mes
     *entry.add_undeliverable() = std::move(outcome);
   }
   *job.mutable_destinations() = std::move(remaining);
+  if (entry.undeliverable_size() > 0 && entry.notice_due_unix() == 0)
+    entry.set_notice_due_unix(now);
 
   logger->info("reception job {}: round ended: sent to {}, {} to try again, {} failed for good", job_id, sent,
                job.destinations_size(), entry.undeliverable_size());

@@ -22,8 +22,12 @@
 //   message's MAIL FROM address, through the notice function. The null sender
 //   <> and a message that is itself a delivery status report get none, so
 //   notices never loop; that loss is logged as an error and counted.
+// - A notice whose delivery is deferred is tried again on the same back-off
+//   schedule until max_queue_seconds have passed since it became due, a time
+//   kept in the spool. Only then is its loss logged as an error and counted.
 // - The spool file is removed once no destination is left to try and no
-//   notice is left to send (or its sending failed, which is logged and counted).
+//   notice is left to send (or its sending failed for good, which is logged and
+//   counted).
 //
 // recover() picks up the jobs a previous run left in the spool, keeping their
 // retry times and queue lifetime. close() stops the retry timer; jobs then stay

@@ -452,7 +452,8 @@ TEST_F(reception_test, RelayRejectionBouncesToSender) {
   EXPECT_NE(parsed.output.find("report-type delivery-status"), std::string::npos) << parsed.output;
   EXPECT_NE(parsed.output.find("recipient rfc822; reject@example.com failed 5.1.1"), std::string::npos)
       << parsed.output;
-  EXPECT_NE(parsed.output.find("550 5.1.1 mailbox unavailable"), std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("diagnostic smtp; 550 5.1.1 mailbox unavailable"), std::string::npos)
+      << parsed.output;
   EXPECT_NE(parsed.output.find("Subject: Invoice 2291"), std::string::npos) << parsed.output;
   EXPECT_NE(parsed.output.find("Message-ID: <invoice-2291@example.org>"), std::string::npos) << parsed.output;
 }

@@ -5,12 +5,16 @@
 #include "runtime/reception/routing_handler.hpp"
 
 #include "runtime/common/error.hpp"
+#include "runtime/log/log.hpp"
 #include "tests/common/test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/base_sink.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 
 namespace router::testing {
 namespace {
@@ -41,6 +45,45 @@ struct requested_notice {
 struct scheduled_task {
   std::chrono::milliseconds delay;
   std::function<void()> run;
+};
+
+/// Keeps each router log line as "LEVEL message" in a string.
+class string_sink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::string text() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return text_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& message) override {
+    text_ += std::string(spdlog::level::to_string_view(message.level).data(),
+                         spdlog::level::to_string_view(message.level).size()) +
+             " " + std::string(message.payload.data(), message.payload.size()) + "\n";
+  }
+  void flush_() override {}
+
+ private:
+  std::string text_;
+};
+
+/// Copies the router log, at level info, into a string while it lives.
+class log_capture {
+ public:
+  log_capture() : sink_(std::make_shared<string_sink>()), level_(log::logger()->level()) {
+    log::logger()->sinks().push_back(sink_);
+    log::logger()->set_level(spdlog::level::info);
+  }
+  ~log_capture() {
+    auto& sinks = log::logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    log::logger()->set_level(level_);
+  }
+  std::string text() { return sink_->text(); }
+
+ private:
+  std::shared_ptr<string_sink> sink_;
+  spdlog::level::level_enum level_;
 };
 
 /// Returns a result for every destination of `job`: sent, unless `failures`
@@ -625,6 +668,108 @@ TEST_F(routing_handler_test, DeferredNoticeIsRetried) {
   notices_[1].done(messages::destination_result{});
   EXPECT_TRUE(spool_files().empty());
   EXPECT_EQ(submitted.size(), 1u) << "the failed destination is not tried again";
+}
+
+TEST_F(routing_handler_test, NoticeDueAtExpiryGetsOwnLifetime) {
+  settings_.set_retry_first_seconds(10);
+  settings_.set_retry_max_seconds(25);
+  settings_.set_max_queue_seconds(3600);
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+  const std::string job_id = submitted[0].job.job_id();
+  submitted[0].done(result_for(submitted[0].job, {{0, {messages::DELIVERY_DEFERRED, relay_down}}}));
+  fire_timer();
+  ASSERT_EQ(submitted.size(), 2u);
+
+  // The relay is still down when the queue lifetime ends, and stays down for
+  // the notice's first two attempts.
+  now_ += std::chrono::seconds(3600);
+  const int64_t due = now_unix();
+  submitted[1].done(result_for(submitted[1].job, {{0, {messages::DELIVERY_DEFERRED, relay_down}}}));
+  ASSERT_EQ(notices_.size(), 1u);
+  EXPECT_EQ(spooled(job_id).notice_due_unix(), due);
+
+  messages::destination_result deferred;
+  deferred.set_outcome(messages::FAILED);
+  deferred.set_reason(messages::DELIVERY_DEFERRED);
+  deferred.set_detail(relay_down);
+  notices_[0].done(deferred);
+
+  ASSERT_EQ(spool_files().size(), 1u) << "the notice is still owed after the queue lifetime";
+  EXPECT_EQ(spooled(job_id).next_attempt_unix(), due + 10);
+  EXPECT_EQ(failures("NON_DELIVERY_NOTICE_FAILED"), 0u);
+  ASSERT_EQ(timers_.size(), 1u);
+  EXPECT_EQ(timers_[0].delay, std::chrono::seconds(10)) << "the notice's back-off starts at retry_first_seconds";
+
+  now_ += std::chrono::seconds(10);
+  fire_timer();
+  ASSERT_EQ(notices_.size(), 2u);
+  notices_[1].done(deferred);
+  ASSERT_EQ(timers_.size(), 1u);
+  EXPECT_EQ(timers_[0].delay, std::chrono::seconds(20));
+  EXPECT_EQ(spooled(job_id).notice_due_unix(), due) << "a retry keeps the time the notice became due";
+
+  now_ += std::chrono::seconds(20);
+  fire_timer();
+  ASSERT_EQ(notices_.size(), 3u);
+  EXPECT_EQ(notices_[2].request.failed(0).detail(), relay_down);
+  notices_[2].done(messages::destination_result{});
+
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_TRUE(timers_.empty());
+  EXPECT_EQ(failures("NON_DELIVERY_NOTICE_SENT"), 1u);
+  EXPECT_EQ(failures("NON_DELIVERY_NOTICE_FAILED"), 0u);
+  EXPECT_EQ(submitted.size(), 2u) << "the expired destination is not tried again";
+}
+
+TEST_F(routing_handler_test, NoticeLifetimeExpiryLosesNotice) {
+  settings_.set_max_queue_seconds(3600);
+  std::vector<submitted_job> before_crash;
+  auto handler = make_handler(before_crash);
+  ASSERT_EQ(handler->accept_message(envelope({"box@device.example.com"}), plain_message).code, 250);
+  const std::string job_id = before_crash[0].job.job_id();
+  now_ += std::chrono::seconds(100);
+  const int64_t due = now_unix();
+  before_crash[0].done(result_for(before_crash[0].job, {{0, {messages::DELIVERY_FAILED, relay_rejects}}}));
+  ASSERT_EQ(notices_.size(), 1u);
+
+  messages::destination_result deferred;
+  deferred.set_outcome(messages::FAILED);
+  deferred.set_reason(messages::DELIVERY_DEFERRED);
+  deferred.set_detail(relay_down);
+  notices_[0].done(deferred);
+  ASSERT_EQ(timers_.size(), 1u);
+
+  // A restart keeps the time the notice became due.
+  handler.reset();
+  timers_.clear();
+  now_ += std::chrono::seconds(3599);
+  std::vector<submitted_job> after_restart;
+  auto restarted = make_handler(after_restart);
+  EXPECT_EQ(restarted->recover(), 1u);
+  ASSERT_EQ(notices_.size(), 2u);
+  EXPECT_EQ(spooled(job_id).notice_due_unix(), due);
+  notices_[1].done(deferred);
+  ASSERT_EQ(timers_.size(), 1u);
+  EXPECT_EQ(timers_[0].delay, std::chrono::seconds(1)) << "the last attempt is due when the lifetime ends";
+  EXPECT_EQ(failures("NON_DELIVERY_NOTICE_FAILED"), 0u);
+
+  now_ += std::chrono::seconds(1);
+  log_capture logs;
+  fire_timer();
+  ASSERT_EQ(notices_.size(), 3u);
+  notices_[2].done(deferred);
+
+  EXPECT_TRUE(spool_files().empty());
+  EXPECT_TRUE(timers_.empty());
+  EXPECT_EQ(failures("NON_DELIVERY_NOTICE_FAILED"), 1u);
+  const std::string text = logs.text();
+  EXPECT_NE(text.find("error reception job " + job_id + ": lost for alice@example.com (DELIVERY_FAILED)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("was still deferred when its lifetime of 3600 s ended"), std::string::npos) << text;
+  EXPECT_TRUE(after_restart.empty());
 }
 
 TEST_F(routing_handler_test, FailedNoticeIsCountedAndRemoved) {
