@@ -6,10 +6,10 @@
 
 #include "runtime/common/error.hpp"
 #include "runtime/log/log.hpp"
+#include "tests/common/log_capture.hpp"
 #include "tests/common/test_support.hpp"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/base_sink.h>
 
 #include <algorithm>
 #include <map>
@@ -45,45 +45,6 @@ struct requested_notice {
 struct scheduled_task {
   std::chrono::milliseconds delay;
   std::function<void()> run;
-};
-
-/// Keeps each router log line as "LEVEL message" in a string.
-class string_sink : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::string text() {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    return text_;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& message) override {
-    text_ += std::string(spdlog::level::to_string_view(message.level).data(),
-                         spdlog::level::to_string_view(message.level).size()) +
-             " " + std::string(message.payload.data(), message.payload.size()) + "\n";
-  }
-  void flush_() override {}
-
- private:
-  std::string text_;
-};
-
-/// Copies the router log, at level info, into a string while it lives.
-class log_capture {
- public:
-  log_capture() : sink_(std::make_shared<string_sink>()), level_(log::logger()->level()) {
-    log::logger()->sinks().push_back(sink_);
-    log::logger()->set_level(spdlog::level::info);
-  }
-  ~log_capture() {
-    auto& sinks = log::logger()->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-    log::logger()->set_level(level_);
-  }
-  std::string text() { return sink_->text(); }
-
- private:
-  std::shared_ptr<string_sink> sink_;
-  spdlog::level::level_enum level_;
 };
 
 /// Returns a result for every destination of `job`: sent, unless `failures`

@@ -7,12 +7,12 @@
 #include "runtime/smtp/connection.hpp"
 #include "runtime/smtp/server.hpp"
 #include "runtime/stats/stats.hpp"
+#include "tests/common/log_capture.hpp"
 #include "tests/common/test_support.hpp"
 #include "tests/smtp/recording_handler.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <spdlog/sinks/base_sink.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,6 +26,7 @@ namespace {
 
 using namespace router;
 using namespace router::smtp;
+using router::testing::log_capture;
 using router::testing::recording_handler;
 using router::testing::run_command;
 using router::testing::shell_quote;
@@ -33,45 +34,6 @@ using router::testing::source_path;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
-
-/// Keeps what the router logs in a string.
-class string_sink : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::string text() {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    return text_;
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& message) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(message, formatted);
-    text_.append(formatted.data(), formatted.size());
-  }
-  void flush_() override {}
-
- private:
-  std::string text_;
-};
-
-/// Copies the router log, at level info, into a string while it lives.
-class log_capture {
- public:
-  log_capture() : sink_(std::make_shared<string_sink>()), level_(log::logger()->level()) {
-    log::logger()->sinks().push_back(sink_);
-    log::logger()->set_level(spdlog::level::info);
-  }
-  ~log_capture() {
-    auto& sinks = log::logger()->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
-    log::logger()->set_level(level_);
-  }
-  std::string text() { return sink_->text(); }
-
- private:
-  std::shared_ptr<string_sink> sink_;
-  spdlog::level::level_enum level_;
-};
 
 /// A stand-in for the TLS helper's handshake: the client must send the line
 /// "FAKE-TLS-HELLO"; anything else makes it throw, as a failed handshake does.
