@@ -16,12 +16,9 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <memory>
-#include <optional>
 #include <thread>
 
 namespace router::actors {
@@ -73,22 +70,10 @@ struct message_file_remover {
 };
 
 /// Returns the envelope for a built message, moving the message text into it.
-/// A message file goes to a deliverer that cannot take files as bytes read
-/// into memory.
-delivery::envelope envelope_for(const router_context& context, messages::built_message& message) {
-  delivery::envelope envelope{message.job_id(), message.index(), message.envelope_from(),
-                              {message.address()}, std::move(*message.mutable_message()), message.message_file()};
-  if (envelope.message_file.empty() || context.deliverer->accepts_message_file())
-    return envelope;
-
-  // The outbox and the SMTP client both take files, so only a deliverer added
-  // later without file support gets here, and it holds the message in memory.
-  std::ifstream file(envelope.message_file, std::ios::binary);
-  envelope.message.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  if (!file.good() && !file.eof())
-    throw delivery::delivery_error("cannot read message file " + envelope.message_file, false);
-  envelope.message_file.clear();
-  return envelope;
+delivery::envelope envelope_for(messages::built_message& message) {
+  return delivery::envelope{message.job_id(),         message.index(),
+                            message.envelope_from(),  {message.address()},
+                            std::move(*message.mutable_message()), message.message_file()};
 }
 
 /// Delivers one built message with retries and returns its final result. The
@@ -99,13 +84,11 @@ messages::destination_result deliver_one(const router_context& context, messages
   if (message.message().empty() && message.message_file().empty())
     return result;
 
-  std::optional<delivery::envelope> envelope;  // made once, on the first attempt
+  const delivery::envelope envelope = envelope_for(message);
   for (int attempt = 1;; ++attempt) {
     std::this_thread::sleep_for(context.retry.delay_before(attempt));
     try {
-      if (!envelope)
-        envelope = envelope_for(context, message);
-      const auto receipt = context.deliverer->deliver(*envelope);
+      const auto receipt = context.deliverer->deliver(envelope);
       result.set_outbox_file(receipt.outbox_file);
       result.set_smtp_reply(receipt.smtp_reply);
       log::logger()->info("delivery: job {} destination {} ({}): delivered to {}", message.job_id(), message.index(),

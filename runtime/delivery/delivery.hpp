@@ -24,7 +24,8 @@ struct envelope {
   std::vector<std::string> recipients;
   std::string message;  // CRLF line ends
   // A file that contains the message, in place of `message` for large
-  // documents. Only a deliverer whose accepts_message_file() is true reads it.
+  // documents. Every deliverer reads it; one that moves the file away leaves
+  // nothing for the caller to remove.
   std::string message_file;
 };
 
@@ -54,10 +55,6 @@ class deliverer {
 
   /// Returns a short description of the target for logs, e.g. "outbox /var/out".
   virtual std::string describe() const = 0;
-
-  /// Returns true when deliver() takes envelope::message_file. A deliverer
-  /// that moves the file away leaves nothing for the caller to remove.
-  virtual bool accepts_message_file() const { return false; }
 
   /// Returns true when deliver() may run on several threads at once.
   virtual bool concurrent_deliveries() const { return false; }

@@ -18,7 +18,6 @@ class maildir_outbox : public deliverer {
 
   receipt deliver(const envelope& message) override;
   std::string describe() const override;
-  bool accepts_message_file() const override { return true; }
 
   /// Returns true: each message has its own file, and the name sequence is atomic.
   bool concurrent_deliveries() const override { return true; }

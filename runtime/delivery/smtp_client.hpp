@@ -13,9 +13,9 @@
 // the relay's SIZE limit. The message carries the relay's reply, made
 // printable and capped. The password is never logged or put in a message.
 //
-// Known limits: one session at a time (the delivery actor sends one message
-// at a time); no PIPELINING, no 8BITMIME or SMTPUTF8 negotiation; a message
-// with several recipients fails whole when the relay rejects one of them.
+// Known limits: one session at a time, because the delivery actor sends one
+// message at a time. No PIPELINING, 8BITMIME or SMTPUTF8 negotiation. A
+// message with several recipients fails whole when the relay rejects one.
 #pragma once
 
 #include "runtime/delivery/delivery.hpp"
@@ -73,7 +73,6 @@ class smtp_client : public deliverer {
   ~smtp_client() override;
 
   receipt deliver(const envelope& message) override;
-  bool accepts_message_file() const override { return true; }
   std::string describe() const override;
 
  private:
