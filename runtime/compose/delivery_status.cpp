@@ -86,7 +86,7 @@ std::string status_part(const delivery_status_report& report) {
   return text;
 }
 
-/// The original's identifying fields as a text/rfc822-headers body.
+/// Returns the original's identifying fields as a text/rfc822-headers body.
 std::string headers_part(const original_fields& original) {
   std::string text;
   if (!original.date.empty())

@@ -14,15 +14,15 @@
 
 namespace router::smtp {
 
-/// The longest command line, not counting its CRLF. RFC 5321 4.5.3.1.4 allows
+/// Maximum length of a command line, not counting its CRLF. RFC 5321 4.5.3.1.4 allows
 /// 512 octets with the CRLF; the two spare octets leave room for parameters.
 constexpr size_t max_command_line = 512;
 
-/// The longest line of message data, not counting its CRLF (RFC 5321
+/// Maximum length of a line of message data, not counting its CRLF (RFC 5321
 /// 4.5.3.1.6: 1000 octets with the CRLF).
 constexpr size_t max_data_line = 998;
 
-/// The longest path inside <>, e.g. "user@example.com" (RFC 5321 4.5.3.1.3
+/// Maximum length of a path inside <>, e.g. "user@example.com" (RFC 5321 4.5.3.1.3
 /// allows 256 octets with the brackets).
 constexpr size_t max_path_length = 254;
 

@@ -21,7 +21,7 @@ namespace router::smtp {
 
 using milliseconds = std::chrono::milliseconds;
 
-/// Failure of a connection. `timed_out` tells a deadline from a lost peer.
+/// Failure of a connection. `timed_out` is true for a deadline, false for a lost peer.
 class connection_error : public std::runtime_error {
  public:
   connection_error(const std::string& message, bool timed_out)

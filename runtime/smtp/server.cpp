@@ -18,7 +18,7 @@ namespace router::smtp {
 
 namespace {
 
-constexpr auto accept_wait = std::chrono::milliseconds(100);  // how soon the acceptor sees stop()
+constexpr auto accept_wait = std::chrono::milliseconds(100);  // how soon the acceptor notices stop()
 constexpr auto refusal_timeout = std::chrono::seconds(1);     // sending 421 to a client beyond the limit
 constexpr auto closing_linger = std::chrono::seconds(1);     // draining a client the server closes on
 constexpr size_t max_event_length = 500;
@@ -35,10 +35,10 @@ bool input_waiting(const connection& client) {
   return ::recv(client.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-/// Ends the sending side of a connection the server chose to close, then
-/// reads and drops what the client still sends for at most `linger`, so that
-/// closing with unread input (which makes the kernel reset the connection)
-/// cannot destroy the last reply before the client read it.
+/// Ends the sending side of a connection the server chose to close, then reads
+/// and drops what the client still sends for at most `linger`. Closing with
+/// unread input makes the kernel reset the connection, which can destroy the
+/// last reply before the client reads it.
 void finish_sending(const connection& client, milliseconds linger) {
   constexpr size_t max_dropped = 1024 * 1024;
   const int fd = client.native_handle();
@@ -354,7 +354,7 @@ void reception_server::serve(session_slot& slot, std::unique_ptr<connection> cli
     ending = "closed after an internal error";
   }
   // After QUIT nothing more is due from the client, so only what has arrived
-  // already is drained; after an error reply the client may still be sending.
+  // already is drained. After an error reply the client may still be sending.
   if (server_closes && !stopping_)
     finish_sending(*client, after_quit ? milliseconds(0) : closing_linger);
   // Counted before the last log line, so a reader of that line also finds the session counted.

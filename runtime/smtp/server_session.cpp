@@ -8,11 +8,11 @@ namespace router::smtp {
 
 namespace {
 
-/// The longest reply text taken from the handler; a reply line may have 512
+/// Maximum length of reply text taken from the handler; a reply line may have 512
 /// octets with its code and CRLF (RFC 5321 4.5.3.1.5).
 constexpr size_t max_handler_text = 400;
 
-/// The longest piece of peer text (a host name, an address) in a log event.
+/// Maximum length of a piece of peer text (a host name, an address) in a log event.
 constexpr size_t max_event_text = 100;
 
 session_output make_reply(int code, std::string status, std::string text) {

@@ -37,7 +37,7 @@ struct session_settings {
 
 enum class session_action { none, close, start_tls };
 
-/// What the server does after one input line.
+/// Reply and action of the session for one input line.
 struct session_output {
   int code = 0;                   // 0: no reply (a line of message data)
   std::string status;             // enhanced status code; empty for the greeting, EHLO/HELO and 354
@@ -64,8 +64,8 @@ class server_session {
   /// before it (`input_waiting`).
   session_output start(bool input_waiting);
 
-  /// Takes the next line. `input_waiting` tells that more input had arrived
-  /// before this line was answered; after a synchronising command, or from a
+  /// Takes the next line. `input_waiting` is true when more input had arrived
+  /// before this line got its reply. After a synchronising command, or from a
   /// client that did not use EHLO, that is improper pipelining.
   session_output on_line(const input_line& line, bool input_waiting);
 
@@ -80,7 +80,7 @@ class server_session {
   /// True while message data is read (after 354, before the final ".").
   bool reading_data() const { return in_data_; }
 
-  /// The longest line the next read_line may return (without its line end).
+  /// Returns the maximum length, without its line end, of the next line to read.
   size_t line_limit() const { return in_data_ ? max_data_line : max_command_line; }
 
   bool closed() const { return closed_; }

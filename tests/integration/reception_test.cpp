@@ -329,7 +329,7 @@ TEST_F(reception_test, TlsGarbageEndsOneSession) {
 }
 
 TEST_F(reception_test, SpooledJobIsSentAfterRestart) {
-  // A job a previous run acknowledged but did not finish, as its spool holds it.
+  // A job that a previous run acknowledged but did not finish, as its spool file contains it.
   messages::job_request job;
   job.set_job_id("rcv-earlier-run-000001");
   job.set_function(config::SMTP_RECEPTION);

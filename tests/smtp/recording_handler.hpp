@@ -64,7 +64,7 @@ class recording_handler : public smtp::reception_handler {
     return checked_;
   }
 
-  /// How often accept_message was called, whatever it answered.
+  /// How often accept_message was called, whatever it replied.
   size_t accept_calls() const {
     const std::lock_guard<std::mutex> lock(mutex_);
     return accept_calls_;

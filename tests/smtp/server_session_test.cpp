@@ -125,7 +125,7 @@ TEST_F(SmtpSession, EhloAdvertisesTheExtensions) {
   EXPECT_THAT(reply.event, HasSubstr("EHLO client.test"));
 }
 
-TEST_F(SmtpSession, EhloOffersStartTlsOnlyWhenAvailableAndNotActive) {
+TEST_F(SmtpSession, EhloOffersStartTlsWhenAvailable) {
   make_session(true);
   EXPECT_THAT(send("EHLO client.test").wire(), HasSubstr("250-STARTTLS\r\n"));
   session->tls_started();
@@ -178,7 +178,7 @@ TEST_F(SmtpSession, PassesAnEmptyMessage) {
   EXPECT_EQ(handler.messages()[0].data, "");
 }
 
-TEST_F(SmtpSession, AcceptsTheNullReversePathAndBody8BitMime) {
+TEST_F(SmtpSession, AcceptsNullPathAnd8BitMime) {
   send("EHLO client.test");
   expect_reply(send("MAIL FROM:<> BODY=8BITMIME SIZE=500"), 250, "2.1.0");
   send("RCPT TO:<bob@mx.test>");
@@ -339,7 +339,7 @@ TEST_F(SmtpSession, PassesTheHandlersMessageRefusal) {
 
 // --- abuse cases -----------------------------------------------------------
 
-TEST_F(SmtpSession, OverlongCommandLineGets500AndIsDropped) {
+TEST_F(SmtpSession, OverlongCommandGets500) {
   send("EHLO client.test");
   const auto refused = send_long("MAIL FROM:<" + std::string(600, 'a') + "@client.test>");
   expect_reply(refused, 500, "5.5.2");
@@ -350,7 +350,7 @@ TEST_F(SmtpSession, OverlongCommandLineGets500AndIsDropped) {
   expect_reply(send("NOOP"), 250, "2.0.0");
 }
 
-TEST_F(SmtpSession, CommandWithBareLfGets500AndIsNotRun) {
+TEST_F(SmtpSession, BareLfCommandGets500) {
   const auto refused = send_bare("QUIT");
   expect_reply(refused, 500, "5.5.2");
   EXPECT_THAT(refused.text.front(), HasSubstr("CRLF"));
@@ -359,7 +359,7 @@ TEST_F(SmtpSession, CommandWithBareLfGets500AndIsNotRun) {
   expect_reply(send("QUIT"), 221, "2.0.0");
 }
 
-TEST_F(SmtpSession, OverlongDataLineRefusesTheMessageAtTheEnd) {
+TEST_F(SmtpSession, OverlongDataLineRejectsMessage) {
   make_session(false, 100000);
   open_transaction();
   EXPECT_FALSE(send("short").has_reply());
@@ -381,7 +381,7 @@ TEST_F(SmtpSession, OverlongDataLineRefusesTheMessageAtTheEnd) {
   EXPECT_EQ(handler.messages()[0].data, std::string(998, 'y') + "\r\n");
 }
 
-TEST_F(SmtpSession, BareLfInDataRefusesTheMessageAtTheEnd) {
+TEST_F(SmtpSession, BareLfInDataRejectsMessage) {
   open_transaction();
   send_bare("line with a bare LF");
   send("normal line");
@@ -392,14 +392,14 @@ TEST_F(SmtpSession, BareLfInDataRefusesTheMessageAtTheEnd) {
   expect_reply(send("NOOP"), 250, "2.0.0");
 }
 
-TEST_F(SmtpSession, BareCrInDataRefusesTheMessage) {
+TEST_F(SmtpSession, BareCrInDataRejectsMessage) {
   open_transaction();
   send("text\r.\r");
   expect_reply(send("."), 550, "5.6.0");
   EXPECT_EQ(handler.accept_calls(), 0u);
 }
 
-TEST_F(SmtpSession, EndsDataOnlyOnCrLfDotCrLf) {
+TEST_F(SmtpSession, DataEndsOnlyOnCrLfDot) {
   send("EHLO client.test");
   // An SMTP smuggling attempt: "<LF>.<CRLF>" and ".<LF>" followed by a second
   // transaction. Only the final CRLF.CRLF ends the data; the smuggled
@@ -464,7 +464,7 @@ TEST_F(SmtpSession, SizeLimitTakesPrecedenceOverLineProblems) {
   expect_reply(send("."), 552, "5.3.4");
 }
 
-TEST_F(SmtpSession, PipeliningAfterEhloIsAllowedForTransactionCommands) {
+TEST_F(SmtpSession, PipeliningAllowedAfterEhlo) {
   const auto replies = feed("EHLO client.test\r\n");
   ASSERT_EQ(replies.size(), 1u);
   const auto batch =
@@ -479,7 +479,7 @@ TEST_F(SmtpSession, PipeliningAfterEhloIsAllowedForTransactionCommands) {
   EXPECT_EQ(handler.messages().size(), 1u);
 }
 
-TEST_F(SmtpSession, InputAfterEhloBeforeItsReplyIsImproperPipelining) {
+TEST_F(SmtpSession, EarlyInputAfterEhloRejected) {
   const auto replies = feed("EHLO client.test\r\nMAIL FROM:<alice@client.test>\r\n");
   ASSERT_EQ(replies.size(), 1u);
   expect_reply(replies[0], 554, "5.5.0");
@@ -488,7 +488,7 @@ TEST_F(SmtpSession, InputAfterEhloBeforeItsReplyIsImproperPipelining) {
   EXPECT_TRUE(session->closed());
 }
 
-TEST_F(SmtpSession, InputAfterDataBeforeItsReplyIsImproperPipelining) {
+TEST_F(SmtpSession, EarlyInputAfterDataRejected) {
   feed("EHLO client.test\r\n");
   const auto replies = feed("MAIL FROM:<alice@client.test>\r\nRCPT TO:<bob@mx.test>\r\nDATA\r\nSubject: early\r\n");
   ASSERT_EQ(replies.size(), 3u);
@@ -579,7 +579,7 @@ TEST_F(SmtpSession, TooManyErrorsClose) {
   EXPECT_EQ(last.failure, "TOO_MANY_ERRORS");
 }
 
-TEST_F(SmtpSession, EveryReplyCarriesAMatchingEnhancedStatusCode) {
+TEST_F(SmtpSession, RepliesCarryEnhancedStatusCodes) {
   make_session(true);
   for (const char* line : {"NOOP", "FOO", "MAIL FROM:<a@b.test>", "HELO x", "EHLO client.test",
                            "MAIL FROM:<a@b.test> SIZE=5000", "MAIL FROM:<a@b.test>", "MAIL FROM:<a@b.test>",
@@ -605,7 +605,7 @@ TEST_F(SmtpSession, EveryReplyCarriesAMatchingEnhancedStatusCode) {
   }
 }
 
-TEST_F(SmtpSession, EventsNameEnvelopeButNeverTheBody) {
+TEST_F(SmtpSession, EventsOmitTheBody) {
   open_transaction();
   send("SECRET-BODY-TEXT");
   send(".");

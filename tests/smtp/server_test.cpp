@@ -454,7 +454,7 @@ TEST_F(SmtpServer, RealTlsHandshakeAgainstAFailingHookCloses) {
   EXPECT_TRUE(logged("TLS handshake failed: no TLS configured in this test; closing"));
 }
 
-TEST_F(SmtpServer, SuccessfulStartTlsForgetsEhloAndMarksTheEnvelope) {
+TEST_F(SmtpServer, StartTlsResetsSessionState) {
   start(fake_tls_handshake);
   const auto output = python("fake-tls");
   EXPECT_THAT(output, HasSubstr("STARTTLS-OFFERED True\nREPLY 220 2.0.0 Ready to start TLS\nREPLY 503 5.5.1"));
