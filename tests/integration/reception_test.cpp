@@ -429,6 +429,11 @@ TEST_F(reception_test, RelayRejectionBouncesToSender) {
   EXPECT_EQ(read_file(stored[0]).find(body_marker), std::string::npos) << "the notice must not carry the document";
   EXPECT_TRUE(reception::job_spool(work_ / "spool").list().empty());
 
+  // The route's function signs, so the notice is signed, and openssl checks it.
+  const auto checked = run_command("openssl cms -verify -in " + shell_quote(stored[0].string()) + " -CAfile " +
+                                   shell_quote(pki("root.pem")) + attime() + " -out /dev/null");
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
+
   // Python's email package is the independent reader of the report.
   const std::string script =
       "import email, sys\n"
