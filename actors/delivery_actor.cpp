@@ -14,7 +14,6 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -40,8 +39,6 @@ struct delivery_state {
   std::map<std::string, job_queue> jobs;
 };
 
-/// Messages waiting in the queues of every delivery actor, for the delivery queue depth.
-using waiting_count = std::shared_ptr<std::atomic<uint64_t>>;
 
 messages::destination_result result_for(const messages::built_message& message) {
   messages::destination_result result;
@@ -147,12 +144,12 @@ uint64_t drain(const router_context& context, stats::actor_stats& counters, job_
   }
 }
 
-caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_ptr context, waiting_count waiting) {
+caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_ptr context) {
   // Every delivery actor counts under one name.
   // NOTE: with several delivery actors the mailbox depth is the last sample of any one of them, not their sum.
   stats::actor_stats* counters = &context->stats->actor("delivery");
   return {
-      [self, context, counters, waiting](messages::built_message& message) -> caf::response_promise {
+      [self, context, counters](messages::built_message& message) -> caf::response_promise {
         const auto received = begin_handling(self, *counters);
         auto promise = self->make_response_promise();
         const std::string job_id = message.job_id();
@@ -161,9 +158,8 @@ caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_
 
         auto& queue = self->state.jobs[job_id];
         queue.waiting.emplace(index, waiting_message{std::move(message), promise, received});
-        ++*waiting;
-        *waiting -= drain(*context, *counters, queue);
-        context->stats->set_delivery_queue_depth(waiting->load());
+        context->stats->change_delivery_queue_depth(1);
+        context->stats->change_delivery_queue_depth(-static_cast<int64_t>(drain(*context, *counters, queue)));
         if (queue.next_index >= count)
           self->state.jobs.erase(job_id);
         counters->sample_mailbox(self->mailbox().size());
@@ -190,11 +186,10 @@ caf::actor_pool::policy by_job_id() {
 } // namespace
 
 caf::actor spawn_delivery(caf::actor_system& system, context_ptr context, size_t threads) {
-  auto waiting = std::make_shared<std::atomic<uint64_t>>(0);
   if (threads <= 1)
-    return system.spawn<caf::detached>(delivery_actor, context, waiting);
+    return system.spawn<caf::detached>(delivery_actor, context);
 
-  auto make_worker = [&system, context, waiting] { return system.spawn<caf::detached>(delivery_actor, context, waiting); };
+  auto make_worker = [&system, context] { return system.spawn<caf::detached>(delivery_actor, context); };
   return caf::actor_pool::make(system.dummy_execution_unit(), threads, make_worker, by_job_id());
 }
 

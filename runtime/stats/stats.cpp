@@ -149,8 +149,10 @@ void registry::count_destination(const std::string& outcome) {
   ++destinations_by_outcome_[outcome];
 }
 
-void registry::set_delivery_queue_depth(uint64_t depth) {
-  delivery_queue_depth_.store(depth, std::memory_order_relaxed);
+void registry::change_delivery_queue_depth(int64_t change) {
+  const uint64_t depth =
+      delivery_queue_depth_.fetch_add(static_cast<uint64_t>(change), std::memory_order_relaxed) +
+      static_cast<uint64_t>(change);
   raise_peak(delivery_queue_peak_, depth);
 }
 

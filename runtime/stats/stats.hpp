@@ -127,8 +127,9 @@ class registry {
   /// Counts a finished destination by its lower-case outcome name.
   void count_destination(const std::string& outcome);
 
-  /// Sets the number of built messages waiting for earlier destinations of their job.
-  void set_delivery_queue_depth(uint64_t depth);
+  /// Changes the number of built messages waiting for earlier destinations of
+  /// their job. Several delivery threads may call it at once.
+  void change_delivery_queue_depth(int64_t change);
 
   void count_delivery_retry();
 

@@ -48,8 +48,8 @@ snapshot sample_snapshot() {
   figures.count_job("partly_sent");
   figures.count_destination("sent_encrypted_signed");
   figures.count_destination("failed");
-  figures.set_delivery_queue_depth(2);
-  figures.set_delivery_queue_depth(0);
+  figures.change_delivery_queue_depth(2);
+  figures.change_delivery_queue_depth(-2);
   figures.count_delivery_retry();
   return figures.take_snapshot();
 }
