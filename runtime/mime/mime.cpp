@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "runtime/common/error.hpp"
@@ -40,11 +41,19 @@ bool is_7bit_text(std::string_view text) {
 
 /// Checks that every CR is followed by LF and every LF follows a CR.
 bool has_canonical_line_ends(std::string_view text) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool lone_cr = text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n');
-    const bool lone_lf = text[i] == '\n' && (i == 0 || text[i - 1] != '\r');
-    if (lone_cr || lone_lf)
+  // Line by line with memchr, which is much faster than a loop over bytes:
+  // the only CR of a line must sit right before its LF.
+  const char* line = text.data();
+  const char* const end = line + text.size();
+  while (line < end) {
+    const auto* lf = static_cast<const char*>(std::memchr(line, '\n', static_cast<size_t>(end - line)));
+    const char* const line_end = lf != nullptr ? lf : end;
+    const auto* cr = static_cast<const char*>(std::memchr(line, '\r', static_cast<size_t>(line_end - line)));
+    if (lf == nullptr)
+      return cr == nullptr;
+    if (cr != lf - 1)
       return false;
+    line = lf + 1;
   }
   return true;
 }

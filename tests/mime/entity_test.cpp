@@ -360,6 +360,13 @@ TEST(mime_pkcs7_entity_test, UnknownSmimeTypeIsRejected) {
   EXPECT_THROW(build_pkcs7_mime_entity(sample_bytes(10, 1), "signed-data\r\nX: y"), router_error);
 }
 
+TEST(mime_message_test, EntityLineEndsMustBeCrLf) {
+  for (const std::string entity : {"x", "x\r\n", "x\r\ny\r\n", "x\r\ny", "\r\n\r\n"})
+    EXPECT_NO_THROW(build_message(sample_headers(), entity)) << ::testing::PrintToString(entity);
+  for (const std::string entity : {"x\n", "\nx\r\n", "x\r", "x\ry\r\n", "x\r\r\n", "x\r\n\n", "x\r\ny\rz"})
+    EXPECT_THROW(build_message(sample_headers(), entity), router_error) << ::testing::PrintToString(entity);
+}
+
 TEST(mime_message_test, HeadersComeInOrderBeforeEntity) {
   const std::string entity = build_document_entity("Hello.\r\n", {}, "");
 
