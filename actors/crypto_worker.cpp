@@ -1,11 +1,11 @@
 // Crypto worker: builds the S/MIME message for one destination.
 #include "actors/actors.hpp"
 
+#include "runtime/cms/worker_rng.hpp"
 #include "runtime/compose/build_cache.hpp"
 #include "runtime/compose/compose.hpp"
 #include "runtime/log/log.hpp"
 
-#include <botan/auto_rng.h>
 #include <caf/actor_pool.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -14,7 +14,8 @@ namespace router::actors {
 namespace {
 
 struct crypto_worker_state {
-  Botan::AutoSeeded_RNG rng;  // one per worker: Botan RNGs are not shared between threads here
+  // One per worker: Botan RNGs are not shared between threads.
+  std::unique_ptr<cms::worker_rng> rng = cms::make_worker_rng();
   // One per worker, because a CAF actor runs on one thread at a time and the
   // cached Botan signers are not thread-safe. Declared after rng, which it uses.
   std::unique_ptr<compose::build_cache> cache;
@@ -23,7 +24,7 @@ struct crypto_worker_state {
 caf::behavior crypto_worker(caf::stateful_actor<crypto_worker_state>* self, context_ptr context) {
   // Every worker of the pool counts under one name.
   stats::actor_stats* counters = &context->stats->actor("crypto_worker");
-  self->state.cache = std::make_unique<compose::build_cache>(context->config, self->state.rng);
+  self->state.cache = std::make_unique<compose::build_cache>(context->config, *self->state.rng);
   return {
       [self, context, counters](messages::build_request& request) -> messages::built_message {
         const auto started = begin_handling(self, *counters);
