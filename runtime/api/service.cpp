@@ -49,10 +49,14 @@ size_t worker_count(const service_options& options, const config::loaded_config&
     return options.crypto_workers;
   if (config.settings.crypto_workers() > 0)
     return config.settings.crypto_workers();
-  return std::max(1U, std::thread::hardware_concurrency());
+  return default_crypto_workers();
 }
 
 } // namespace
+
+size_t default_crypto_workers() {
+  return 2 * static_cast<size_t>(std::max(1U, std::thread::hardware_concurrency()));
+}
 
 struct service::impl {
   caf::actor_system_config system_config;
@@ -147,10 +151,15 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   // on each message, so workers are often briefly idle and those polls cost
   // CPU time. The sharing scheduler blocks idle workers on a condition variable.
   state->system_config.set("scheduler.policy", caf::atom("sharing"));
+  // A crypto worker blocks its scheduler thread while Botan computes the other
+  // half of an RSA signature, so each worker gets a thread of its own.
+  const size_t crypto_workers = worker_count(options, *context->config);
+  state->system_config.set("scheduler.max-threads",
+                           static_cast<int64_t>(std::max<size_t>(crypto_workers, std::thread::hardware_concurrency())));
   state->system = std::make_unique<caf::actor_system>(state->system_config);
   auto& system = *state->system;
 
-  state->crypto_pool = actors::spawn_crypto_pool(system, context, worker_count(options, *context->config));
+  state->crypto_pool = actors::spawn_crypto_pool(system, context, crypto_workers);
   const size_t delivery_threads =
       context->deliverer->concurrent_deliveries() ? std::max<size_t>(1, options.delivery_threads) : 1;
   state->delivery = actors::spawn_delivery(system, context, delivery_threads);
@@ -165,7 +174,7 @@ std::unique_ptr<service> service::start(config::loaded_config config, service_op
   }
 
   log::logger()->info("router started: {} crypto workers, {} delivery threads, delivery to {}",
-                      worker_count(options, *context->config), delivery_threads, context->deliverer->describe());
+                      crypto_workers, delivery_threads, context->deliverer->describe());
   std::unique_ptr<service> router(new service(std::move(state)));
   if (!router->impl_->context->config->settings.reception().listen().empty())
     router->start_reception(options);

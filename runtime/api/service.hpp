@@ -30,11 +30,18 @@ class invalid_job : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// Returns the crypto workers used when neither the options nor the config
+/// set them: two per core. Botan computes half of each RSA signature on a
+/// thread of its own and the worker waits for it, so with one worker per core
+/// the cores are idle part of the time.
+size_t default_crypto_workers();
+
 struct service_options {
   /// Source of "now" for certificate checks, Date headers and signing times.
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
 
-  /// Crypto workers; 0 takes the config's crypto_workers, then one per core.
+  /// Crypto workers; 0 takes the config's crypto_workers, then
+  /// default_crypto_workers().
   size_t crypto_workers = 0;
 
   /// Period of the certificate health check. The check warns the administrator

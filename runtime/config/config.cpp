@@ -548,7 +548,7 @@ loaded_config load_config_text(const std::string& text, const std::filesystem::p
 
   if (loaded.settings.crypto_workers() > 256)
     errors.fail("", "crypto_workers", std::to_string(loaded.settings.crypto_workers()) +
-                                          " is too many; use 0 (one per core) to 256");
+                                          " is too many; use 0 (two per core) to 256");
   validate_metrics_listen(errors, loaded.settings);
   validate_address_book(errors, loaded);
   validate_functions(errors, loaded.settings);
