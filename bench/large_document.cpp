@@ -34,7 +34,7 @@ constexpr const char* usage_text = R"(usage: large_document [options]
   --help          print this help and exit
   --size SIZE     document size: bytes or a k/m suffix, e.g. 64m (default 64m)
   --in-memory     send the document as attachment data instead of by path
-  --workers N     crypto workers; 0 is one per core (default 0)
+  --workers N     crypto workers; 0 is the router's default, two per core (default 0)
   --pki DIR       keep the test PKI in DIR, writing it only when missing (default: a fresh temp folder)
   --json          print the figures as one JSON object
 )";

@@ -43,7 +43,8 @@ constexpr const char* usage_text = R"(usage: router_load [options]
   --jobs N             stop submitting after N jobs (default 100)
   --seconds T          stop submitting after T seconds (default 30)
   --rate R             submit R jobs per second; 0 submits as fast as the window allows (default 0)
-  --in-flight M        at most M jobs in flight (default 4 per crypto worker)
+  --in-flight M        at most M jobs in flight; when M are, submitting resumes at M/2
+                       (default 4 per crypto worker)
   --functions LIST     source functions cycled per job, e.g. store,forwarding (default store)
   --destinations LIST  destination counts cycled per job, e.g. 1,3 (default 1)
   --to LIST            address-book ids of the test PKI cycled as destinations:
@@ -51,8 +52,10 @@ constexpr const char* usage_text = R"(usage: router_load [options]
   --sizes LIST         document sizes cycled per job: bytes or a k/m suffix, e.g. 4k,100k,1m (default 4k)
   --encrypt            standard_address jobs request encryption
   --no-sign            standard_address jobs request no signature
-  --workers N          crypto workers; 0 is one per core (default 0)
+  --workers N          crypto workers; 0 is the router's default, two per core (default 0)
   --pki DIR            keep the test PKI in DIR, writing it only when missing (default: a fresh temp folder)
+  --outbox-parent DIR  make the outbox folder in DIR (default: TMPDIR, else /tmp); on a tmpfs
+                       such as /dev/shm the disk's flushes drop out of the figures
   --keep-outbox        keep the delivered messages and print the outbox folder
   --label TEXT         workload name printed with the figures
   --json               print the figures as one JSON object
@@ -72,6 +75,7 @@ struct load_options {
   size_t workers = 0;
   std::optional<std::filesystem::path> pki_dir;
   bool keep_outbox = false;
+  std::optional<std::filesystem::path> outbox_parent;
   std::string label;
   bool json = false;
 };
@@ -140,6 +144,8 @@ load_options parse_options(int argc, char** argv) {
       options.workers = parse_count(option, value());
     } else if (option == "--pki") {
       options.pki_dir = value();
+    } else if (option == "--outbox-parent") {
+      options.outbox_parent = value();
     } else if (option == "--keep-outbox") {
       options.keep_outbox = true;
     } else if (option == "--label") {
@@ -168,12 +174,16 @@ bool is_sent(messages::outcome outcome) {
 /// that run the submit_async callbacks.
 class load_state {
  public:
-  load_state(size_t window, bool keep_outbox) : window_(window), keep_outbox_(keep_outbox) {}
+  load_state(size_t window, bool keep_outbox)
+      : window_(window), resume_at_(window / 2), keep_outbox_(keep_outbox) {}
 
-  /// Blocks until fewer than `window` jobs are in flight, then counts one more.
+  /// Counts one more job in flight. With `window` jobs in flight it first
+  /// blocks until half of them are done, so the submitting thread wakes once
+  /// per half window rather than once per job.
   void enter() {
     std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [this] { return in_flight_ < window_; });
+    if (in_flight_ >= window_)
+      changed_.wait(lock, [this] { return in_flight_ <= resume_at_; });
     ++in_flight_;
   }
 
@@ -218,7 +228,8 @@ class load_state {
       ++summary_.destinations_by_outcome[outcome];
     last_finish_ = finished;
     --in_flight_;
-    changed_.notify_all();
+    if (in_flight_ <= resume_at_)
+      changed_.notify_all();
   }
 
   /// Returns the figures recorded so far and the time the last job finished.
@@ -231,6 +242,7 @@ class load_state {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   const size_t window_;
+  const size_t resume_at_;
   const bool keep_outbox_;
   size_t in_flight_ = 0;
   bench::run_summary summary_;
@@ -252,8 +264,8 @@ config::loaded_config load_router_config(const std::filesystem::path& pki_dir, c
   return config::load_config_text(text, pki_dir / "router-load.textproto");
 }
 
-std::filesystem::path make_outbox_folder() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "router-load-XXXXXX").string();
+std::filesystem::path make_outbox_folder(const std::optional<std::filesystem::path>& parent) {
+  std::string pattern = (parent.value_or(std::filesystem::temp_directory_path()) / "router-load-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr)
     throw std::runtime_error("cannot create a temp folder from " + pattern + ": " + std::strerror(errno));
   return std::filesystem::path(pattern) / "outbox";
@@ -363,7 +375,7 @@ int main(int argc, char** argv) {
     if (!options.pki_dir)
       options.pki_dir = scratch_pki.emplace().path();
     prepare_pki(*options.pki_dir);
-    outbox = make_outbox_folder();
+    outbox = make_outbox_folder(options.outbox_parent);
 
     api::service_options service_options;
     service_options.clock = [] { return testing::reference_time(); };
@@ -375,7 +387,7 @@ int main(int argc, char** argv) {
     return 3;
   }
 
-  const size_t workers = options.workers > 0 ? options.workers : std::max(1U, std::thread::hardware_concurrency());
+  const size_t workers = options.workers > 0 ? options.workers : api::default_crypto_workers();
   const size_t window = options.in_flight > 0 ? options.in_flight : 4 * workers;
   const bench::run_summary summary = run_load(*service, options, window);
   service->stop();
