@@ -122,7 +122,11 @@ messages::destination_result deliver_one(const router_context& context, messages
 }
 
 /// Delivers every message of a job that is next in line; returns how many.
-uint64_t drain(const router_context& context, stats::actor_stats& counters, job_queue& queue) {
+/// The queue gauge and the mailbox sample (from `mailbox_size`) are updated
+/// before each reply, so figures read after a reply are settled.
+template <class MailboxSize>
+uint64_t drain(const router_context& context, stats::actor_stats& counters, job_queue& queue,
+               MailboxSize mailbox_size) {
   uint64_t delivered = 0;
   while (true) {
     const auto next = queue.waiting.find(queue.next_index);
@@ -137,6 +141,8 @@ uint64_t drain(const router_context& context, stats::actor_stats& counters, job_
       counters.count_failure(messages::reason_code_Name(result.reason()));
     // Count before replying, so a caller that reads the figures after the reply finds this message counted.
     counters.count_handled(next->second.received);
+    context.stats->change_delivery_queue_depth(-1);
+    counters.sample_mailbox(mailbox_size());
     next->second.promise.deliver(std::move(result));
     queue.waiting.erase(next);
     ++queue.next_index;
@@ -159,7 +165,7 @@ caf::behavior delivery_actor(caf::stateful_actor<delivery_state>* self, context_
         auto& queue = self->state.jobs[job_id];
         queue.waiting.emplace(index, waiting_message{std::move(message), promise, received});
         context->stats->change_delivery_queue_depth(1);
-        context->stats->change_delivery_queue_depth(-static_cast<int64_t>(drain(*context, *counters, queue)));
+        drain(*context, *counters, queue, [self]() -> uint64_t { return self->mailbox().size(); });
         if (queue.next_index >= count)
           self->state.jobs.erase(job_id);
         counters->sample_mailbox(self->mailbox().size());
