@@ -31,6 +31,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 namespace {
@@ -53,7 +54,8 @@ constexpr const char* usage_text = R"(usage: router_load [options]
   --encrypt            standard_address jobs request encryption
   --no-sign            standard_address jobs request no signature
   --workers N          crypto workers; 0 is the router's default, two per core (default 0)
-  --pki DIR            keep the test PKI in DIR, writing it only when missing (default: a fresh temp folder)
+  --pki DIR            keep the test PKI in DIR, creating DIR and writing the PKI only when missing
+                       (default: a fresh temp folder)
   --outbox-parent DIR  make the outbox folder in DIR (default: TMPDIR, else /tmp); on a tmpfs
                        such as /dev/shm the disk's flushes drop out of the figures
   --keep-outbox        keep the delivered messages and print the outbox folder
@@ -101,6 +103,9 @@ std::vector<config::source_function> parse_functions(const std::string& text) {
   return functions;
 }
 
+/// The address-book ids of the test PKI.
+const std::set<std::string> known_destination_ids{"alice", "bob", "erin", "fax", "carol", "dave"};
+
 load_options parse_options(int argc, char** argv) {
   load_options options;
   for (int i = 1; i < argc; ++i) {
@@ -132,6 +137,9 @@ load_options parse_options(int argc, char** argv) {
       }
     } else if (option == "--to") {
       options.destination_ids = bench::split_list(value());
+      for (const auto& id : options.destination_ids)
+        if (known_destination_ids.count(id) == 0)
+          throw usage_error("unknown destination id '" + id + "' in --to: use alice, bob, erin, fax, carol or dave");
     } else if (option == "--sizes") {
       options.sizes.clear();
       for (const auto& size : bench::split_list(value()))
@@ -146,6 +154,10 @@ load_options parse_options(int argc, char** argv) {
       options.pki_dir = value();
     } else if (option == "--outbox-parent") {
       options.outbox_parent = value();
+      std::error_code error;
+      if (!std::filesystem::is_directory(*options.outbox_parent, error))
+        throw usage_error("--outbox-parent '" + options.outbox_parent->string() +
+                          "' is not an existing folder: give a folder that exists, e.g. /dev/shm");
     } else if (option == "--keep-outbox") {
       options.keep_outbox = true;
     } else if (option == "--label") {

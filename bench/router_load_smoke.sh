@@ -42,8 +42,15 @@ if [[ -n "$(ls -A "$parent")" ]]; then
 fi
 status=0
 "$router_load" --jobs 1 --workers 1 --outbox-parent "$parent/missing" >/dev/null 2>"$parent/error.txt" || status=$?
-if [[ $status -ne 3 ]] || ! grep -q "$parent/missing" "$parent/error.txt"; then
-  echo "FAIL: a missing --outbox-parent should exit 3 and name the folder; exit $status:" >&2
+if [[ $status -ne 2 ]] || ! grep -q "$parent/missing" "$parent/error.txt"; then
+  echo "FAIL: a missing --outbox-parent should exit 2 and name the folder; exit $status:" >&2
+  cat "$parent/error.txt" >&2
+  exit 1
+fi
+status=0
+"$router_load" --jobs 1 --workers 1 --to alice,zed >/dev/null 2>"$parent/error.txt" || status=$?
+if [[ $status -ne 2 ]] || ! grep -q "'zed'" "$parent/error.txt"; then
+  echo "FAIL: an unknown --to id should exit 2 and name the id; exit $status:" >&2
   cat "$parent/error.txt" >&2
   exit 1
 fi

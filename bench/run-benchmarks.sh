@@ -14,8 +14,8 @@
 #     by path, signed and encrypted (about 10 s; needs about 1.2 GiB free in
 #     TMPDIR for the document, the intermediate files and the message).
 # Each end-to-end figure is the median of BENCH_REPEATS runs of BENCH_SECONDS
-# seconds each. On a 2-core machine the whole run takes about four minutes
-# once built (200 s when recorded in docs/BENCHMARKS.md).
+# seconds each. On a 2-core machine the whole run takes about six minutes
+# once built (343 s when recorded in docs/BENCHMARKS.md).
 #
 # Usage: bench/run-benchmarks.sh [OUTPUT.md]
 # Environment: ROUTER_BENCH_BUILD_DIR (default build-bench), BENCH_SECONDS
@@ -33,6 +33,7 @@ repeats=${BENCH_REPEATS:-3}
 threads=${BENCH_THREADS:-$((2 * $(nproc)))}
 paired_rounds=${BENCH_PAIRED_ROUNDS:-5}
 SECONDS=0
+mkdir -p "$(dirname "$output")"
 
 echo "run-benchmarks: load before: $(uptime)"
 load_before=$(uptime)
@@ -67,6 +68,11 @@ record() {
   local line
   if ! line=$("$@" --json); then
     echo "run-benchmarks: FAILED or incomplete: $*" >&2
+  fi
+  # A run that printed no figures is left out; the report counts the rest.
+  if [[ $line != "{"* ]]; then
+    echo "run-benchmarks: no figures from: $*" >&2
+    return 0
   fi
   printf '{"key":"%s","run":%s}\n' "$key" "$line" >>"$results"
 }
@@ -103,11 +109,10 @@ for repeat in $(seq "$repeats"); do
     --functions store --to alice --sizes 4k --rate 50 "${limits[@]}"
 done
 
-# The signing-bound ratio: raw Botan signing and the router signing 4 KiB
+# The signing-bound ratio. Raw Botan signing and the router signing 4 KiB
 # messages take turns, so a change in machine load hits both. The raw rate is
-# the best of router_bench's rsa2048_sign_reused variants (two RNGs, one, two
-# and four threads per core). The router runs once with its outbox on a tmpfs,
-# where fsync costs nothing and only signing bounds it, and once on disk.
+# the best rsa2048_sign_reused variant of router_bench. The router runs with
+# its outbox on a tmpfs, where fsync costs nothing, and then on disk.
 shm_dir=""
 if [[ -d /dev/shm && -w /dev/shm && "$(stat -f -c %T /dev/shm)" == tmpfs ]]; then
   shm_dir=/dev/shm
@@ -123,10 +128,10 @@ best = max(runs, key=lambda run: run["items_per_second"])
 print(json.dumps({"signatures_per_second": best["items_per_second"], "variant": best["name"]}))' \
     "$work_dir/raw-signing.json")" >>"$results"
   if [[ -n "$shm_dir" ]]; then
-    record "paired router tmpfs" "$bin/router_load" --pki "$work_dir" --outbox-parent "$shm_dir" \
+    record "paired router tmpfs" "$bin/router_load" --pki "$work_dir" --workers "$threads" --outbox-parent "$shm_dir" \
       --functions smtp_reception --to alice --sizes 4k "${limits[@]}"
   fi
-  record "paired router disk" "$bin/router_load" --pki "$work_dir" \
+  record "paired router disk" "$bin/router_load" --pki "$work_dir" --workers "$threads" \
     --functions smtp_reception --to alice --sizes 4k "${limits[@]}"
 done
 
@@ -157,7 +162,7 @@ python3 "$root/bench/summarize_results.py" --results "$results" --micro "$work_d
   --botan "$work_dir/botan-speed.txt" --threads "$threads" --seconds "$seconds" --repeats "$repeats" \
   --load-before "$load_before" --load-after "$load_after" --run-seconds "$SECONDS" >"$output"
 {
-  printf '\n### One large document by path, signed and encrypted (large_document)\n\n'
+  printf '\n## One large document by path, signed and encrypted (large_document)\n\n'
   printf '| document | message | peak RSS before the job | peak RSS | wall time |\n'
   printf '| ---: | ---: | ---: | ---: | ---: |\n'
   printf '%s' "$large_rows"

@@ -39,9 +39,13 @@ def load_runs(path):
     """Returns the runs grouped by key, in file order."""
     runs = {}
     with open(path, encoding="utf-8") as results:
-        for line in results:
-            entry = json.loads(line)
-            runs.setdefault(entry["key"], []).append(entry["run"])
+        for number, line in enumerate(results, 1):
+            try:
+                entry = json.loads(line)
+                runs.setdefault(entry["key"], []).append(entry["run"])
+            except (ValueError, KeyError) as error:
+                print(f"summarize_results: {path}:{number}: run left out, not a JSON run record: {error}",
+                      file=sys.stderr)
     return runs
 
 
@@ -109,6 +113,13 @@ def raw_signing_rate(path):
     return max(rates) if rates else None
 
 
+def variant_name(name):
+    """Returns "worker_rng, 8 threads" for "rsa2048_sign_reused_worker_rng/real_time/threads:8"."""
+    rng = "worker_rng" if "_worker_rng" in name else "AutoSeeded_RNG"
+    threads = re.search(r"threads:(\d+)", name)
+    return f"{rng}, {threads.group(1)} threads" if threads else rng
+
+
 def print_signing_bound(runs):
     """Prints the paired rounds of raw signing and the router signing 4 KiB."""
     raw = runs.get("paired raw", [])
@@ -131,7 +142,7 @@ def print_signing_bound(runs):
 
     ratios = {name: [] for name, _ in outboxes}
     for index, entry in enumerate(raw):
-        row = f"| {index + 1} | {entry['signatures_per_second']:.0f} | {entry['variant']} |"
+        row = f"| {index + 1} | {entry['signatures_per_second']:.0f} | {variant_name(entry['variant'])} |"
         for name, group in outboxes:
             if index < len(group):
                 rate = group[index]["messages_per_second"]
@@ -223,10 +234,11 @@ def print_micro(path):
 
 
 def print_botan(botan, signing_rate, threads):
-    print("## Raw Botan (`botan speed`, one core)\n")
-    print(f"- RSA-2048 PKCS#1 v1.5 SHA-256: {botan['rsa_sign']:.0f} signatures/s, "
+    print("## Raw Botan\n")
+    print(f"- `botan speed`, one thread, RSA-2048 PKCS#1 v1.5 SHA-256: {botan['rsa_sign']:.0f} signatures/s, "
           f"{botan['rsa_verify']:.0f} verifications/s")
-    print(f"- AES-256/CBC encryption: {botan['aes_cbc']:.0f} MiB/s; SHA-256: {botan['sha256']:.0f} MiB/s")
+    print(f"- `botan speed`, one thread, AES-256/CBC encryption: {botan['aes_cbc']:.0f} MiB/s; "
+          f"SHA-256: {botan['sha256']:.0f} MiB/s")
     if signing_rate:
         print(f"- RSA-2048 signing, each thread reusing its PK_Signer, best of the router_bench "
               f"rsa2048_sign_reused variants: {signing_rate:.0f} signatures/s")

@@ -36,12 +36,14 @@ def micro_benchmark(run_name, items_per_second):
 
 
 class SummarizeTest(unittest.TestCase):
-    def summarize(self, runs, micro):
+    def summarize(self, runs, micro, extra_lines=()):
         with tempfile.TemporaryDirectory() as folder:
             results = os.path.join(folder, "runs.jsonl")
             with open(results, "w", encoding="utf-8") as out:
                 for key, run in runs:
                     out.write(json.dumps({"key": key, "run": run}) + "\n")
+                for line in extra_lines:
+                    out.write(line + "\n")
             micro_path = os.path.join(folder, "micro.json")
             with open(micro_path, "w", encoding="utf-8") as out:
                 json.dump({"benchmarks": micro}, out)
@@ -54,6 +56,7 @@ class SummarizeTest(unittest.TestCase):
                  "--load-after", "load 2", "--run-seconds", "300"],
                 capture_output=True, text=True, check=False)
         self.assertEqual(finished.returncode, 0, finished.stderr)
+        self.last_stderr = finished.stderr
         return finished.stdout
 
     def complete_runs(self):
@@ -70,15 +73,16 @@ class SummarizeTest(unittest.TestCase):
     def test_paired_rounds_and_medians(self):
         runs = self.complete_runs()
         for raw, tmpfs, disk in ((2000.0, 1700.0, 1200.0), (2500.0, 2000.0, 1500.0), (2000.0, 1500.0, 1000.0)):
-            runs.append(("paired raw", {"signatures_per_second": raw, "variant": "rsa2048_sign_reused/threads:4"}))
+            runs.append(("paired raw", {"signatures_per_second": raw,
+                                        "variant": "rsa2048_sign_reused/real_time/threads:4"}))
             runs.append(("paired router tmpfs", end_to_end_run(tmpfs)))
             runs.append(("paired router disk", end_to_end_run(disk)))
 
         text = self.summarize(runs, [micro_benchmark("rsa2048_sign_reused/real_time/threads:2", 2000.0)])
 
         self.assertIn("## Signing-bound throughput (paired rounds)", text)
-        self.assertIn("| 1 | 2000 | rsa2048_sign_reused/threads:4 | 1700 | 0.85 | 1200 | 0.60 |", text)
-        self.assertIn("| 3 | 2000 | rsa2048_sign_reused/threads:4 | 1500 | 0.75 | 1000 | 0.50 |", text)
+        self.assertIn("| 1 | 2000 | AutoSeeded_RNG, 4 threads | 1700 | 0.85 | 1200 | 0.60 |", text)
+        self.assertIn("| 3 | 2000 | AutoSeeded_RNG, 4 threads | 1500 | 0.75 | 1000 | 0.50 |", text)
         self.assertIn("outbox on tmpfs: median router / raw 0.80 (from 0.75 to 0.85)", text)
         self.assertIn("outbox on disk: median router / raw 0.60 (from 0.50 to 0.60)", text)
 
@@ -111,6 +115,25 @@ class SummarizeTest(unittest.TestCase):
 
         self.assertIn("jobs not delivered in full, over all end-to-end runs: 3", text)
         self.assertNotIn("Signing-bound throughput", text)
+
+
+    def test_malformed_run_is_left_out(self):
+        text = self.summarize(self.complete_runs(), [], extra_lines=['{"key":"router sign 4k","run":}'])
+
+        self.assertIn("| sign | 4k | 1000.0 |", text)
+        self.assertIn("runs.jsonl:", self.last_stderr)
+        self.assertIn("run left out", self.last_stderr)
+
+    def test_worker_rng_variant_is_named(self):
+        runs = self.complete_runs()
+        runs.append(("paired raw", {"signatures_per_second": 2000.0,
+                                    "variant": "rsa2048_sign_reused_worker_rng/real_time/threads:8"}))
+        runs.append(("paired router disk", end_to_end_run(1200.0)))
+
+        text = self.summarize(runs, [])
+
+        self.assertIn("| 1 | 2000 | worker_rng, 8 threads | 1200 | 0.60 |", text)
+        self.assertNotIn("outbox on tmpfs", text)
 
 
 if __name__ == "__main__":
