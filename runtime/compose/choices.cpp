@@ -1,6 +1,8 @@
 // Algorithm, signer, recipient and header choices; see choices.hpp.
 #include "runtime/compose/choices.hpp"
 
+#include "runtime/mime/received_message.hpp"
+
 #include <botan/hex.h>
 
 #include <cctype>
@@ -147,6 +149,20 @@ mime::message_headers headers_for(const config::loaded_config& config, const std
     safe_job += (std::isalnum(c) != 0 || c == '-') ? static_cast<char>(c) : '_';
   headers.message_id = "<" + random_hex(rng, 12) + "." + safe_job.substr(0, 40) + "@" + domain_of(sender) + ">";
   return headers;
+}
+
+std::vector<std::string> received_trace(const messages::job_request& job) {
+  std::vector<std::string> trace;
+  if (job.received_message().empty())
+    return trace;
+  for (const auto& field : mime::split_received_message(job.received_message()).fields) {
+    std::string name = field.name;
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "received" && mime::is_trace_field(field.raw))
+      trace.push_back(field.raw);
+  }
+  return trace;
 }
 
 } // namespace router::compose::detail

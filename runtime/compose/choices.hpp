@@ -4,6 +4,7 @@
 // both make the same choices. Internal to runtime/compose.
 #pragma once
 
+#include "messages.pb.h"
 #include "runtime/cms/cms.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/mime/mime.hpp"
@@ -53,5 +54,11 @@ encryption_choice choose_encryption(const config::loaded_config& config, const s
 mime::message_headers headers_for(const config::loaded_config& config, const std::string& to,
                                   const std::string& subject, const std::string& job_id, time_point now,
                                   Botan::RandomNumberGenerator& rng);
+
+/// Returns the Received: fields of the job's received message, in order and
+/// as received, for the top of the message built from it: RFC 5321 section
+/// 4.4 forbids dropping them. Empty for a job that routes no received message.
+/// A field that is not whole (see mime::is_trace_field) is left out.
+std::vector<std::string> received_trace(const messages::job_request& job);
 
 } // namespace router::compose::detail

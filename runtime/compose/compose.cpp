@@ -185,7 +185,8 @@ built_message build(const config::loaded_config& config, const messages::job_req
     if (plan.encrypt())
       entity = encrypt_entity(config, entity, plan.destination_id(), *recipient, rng, algorithms, cache);
 
-    const auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
+    auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
+    headers.trace = received_trace(job);
     message.set_message(mime::build_message(headers, entity));
     message.set_planned_outcome(planned_outcome(plan));
     message.set_algorithms(algorithms);

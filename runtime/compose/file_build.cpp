@@ -143,7 +143,8 @@ messages::built_message build_message_file(const config::loaded_config& config, 
     encryptor.emplace(choice.recipients, choice.cipher, entity.size(), rng);
   }
 
-  const auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
+  auto headers = headers_for(config, plan.address(), job.subject(), job.job_id(), now, rng);
+  headers.trace = received_trace(job);
   stream::temporary_file message_file(directory, "router-message");
   const stream::text_sink sink = sink_for(message_file);
   sink(mime::message_header_block(headers));

@@ -5,6 +5,7 @@
 #include "runtime/mime/mime.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -263,7 +264,27 @@ std::string build_pkcs7_mime_entity(const std::vector<uint8_t>& cms_der, std::st
   return entity;
 }
 
+bool is_trace_field(std::string_view field) {
+  constexpr std::string_view name = "received:";
+  if (field.size() <= name.size() + 2 || field.substr(field.size() - 2) != crlf)
+    return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(field[i])) != name[i])
+      return false;
+  if (!has_canonical_line_ends(field))
+    return false;
+  for (size_t end = field.find(crlf); end + 2 < field.size(); end = field.find(crlf, end + 2)) {
+    const char next = field[end + 2];
+    if (next != ' ' && next != '\t')
+      return false;
+  }
+  return true;
+}
+
 std::string message_header_block(const message_headers& headers) {
+  for (const std::string& field : headers.trace)
+    if (!is_trace_field(field))
+      throw router_error("trace field is not one whole Received: field ended by CR LF; pass it as received");
   detail::reject_line_breaks("Date", headers.date);
   if (headers.date.empty())
     throw router_error("Date is empty; format the send time with format_date()");
@@ -278,7 +299,10 @@ std::string message_header_block(const message_headers& headers) {
     recipients += detail::mailbox_value("To", to);
   }
 
-  std::string block = header_field("From", detail::mailbox_value("From", headers.from));
+  std::string block;
+  for (const std::string& field : headers.trace)
+    block += field;
+  block += header_field("From", detail::mailbox_value("From", headers.from));
   block += header_field("To", recipients);
   block += header_field("Subject", detail::subject_value(headers.subject));
   block += header_field("Date", headers.date);

@@ -38,7 +38,15 @@ struct message_headers {
   std::string subject;      // UTF-8; encoded as RFC 2047 words when not ASCII
   std::string date;         // RFC 5322 date-time, see format_date()
   std::string message_id;   // with angle brackets
+  // Whole Received: fields (RFC 5321 section 4.4), folded or not, each line
+  // ended by CR LF. They come first in the header block, in this order.
+  std::vector<std::string> trace;
 };
+
+/// Returns true when `field` is one whole Received: field: its name, then
+/// lines ended by CR LF, each one after the first folded (starting with a
+/// space or tab).
+bool is_trace_field(std::string_view field);
 
 /// Converts any mix of LF, CR LF and lone CR line ends to CR LF.
 std::string canonicalize_line_ends(std::string_view text);

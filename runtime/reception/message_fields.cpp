@@ -1,8 +1,11 @@
 #include "runtime/reception/message_fields.hpp"
 
+#include "runtime/common/error.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/mime/header_fields.hpp"
+#include "runtime/mime/mime.hpp"
 #include "runtime/mime/reader.hpp"
+#include "runtime/smtp/connection.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -145,6 +148,71 @@ std::string from_address(std::string_view value) {
   const auto last = address.find_last_not_of(" \t");
   address = first == std::string::npos ? "" : address.substr(first, last - first + 1);
   return config::is_valid_address(address) ? address : "";
+}
+
+namespace {
+
+/// Returns true for a domain (letters, digits, hyphens and dots) or an address
+/// literal in brackets, the two forms RFC 5321 allows after EHLO.
+bool is_domain_or_literal(std::string_view text) {
+  if (text.empty() || text.size() > 255)
+    return false;
+  std::string_view inside = text;
+  std::string_view extra = "-.";
+  if (text.front() == '[') {
+    if (text.size() < 3 || text.back() != ']')
+      return false;
+    inside = text.substr(1, text.size() - 2);
+    extra = "-.:";
+  }
+  for (const char c : inside)
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && extra.find(c) == std::string_view::npos)
+      return false;
+  return inside.front() != '.' && inside.front() != '-';
+}
+
+/// Returns the address literal for a peer such as "192.0.2.7:53412" or
+/// "[2001:db8::7]:53412", or "" when the peer text is not HOST:PORT.
+std::string address_literal(const std::string& peer) {
+  std::string host;
+  try {
+    host = smtp::split_host_port(peer).first;
+  } catch (const router_error&) {
+    return "";
+  }
+  const std::string literal = host.find(':') != std::string::npos ? "[IPv6:" + host + "]" : "[" + host + "]";
+  return is_domain_or_literal(literal) ? literal : "";
+}
+
+/// Returns true when an address can stand in the for clause as received:
+/// printable ASCII without spaces.
+bool is_plain_address(std::string_view address) {
+  if (address.empty())
+    return false;
+  for (const char c : address)
+    if (c <= ' ' || c > '~')
+      return false;
+  return true;
+}
+
+} // namespace
+
+std::string received_field(const smtp::received_envelope& envelope, std::string_view host_name,
+                           int64_t unix_seconds) {
+  std::string field = "Received: from ";
+  field += is_domain_or_literal(envelope.helo) ? envelope.helo : "unknown";
+  const std::string literal = address_literal(envelope.peer);
+  if (!literal.empty())
+    field += " (" + literal + ")";
+  field += "\r\n\tby ";
+  field += is_domain_or_literal(host_name) ? std::string(host_name) : "localhost";
+  field += envelope.tls ? " with ESMTPS" : " with ESMTP";
+  if (!envelope.session_id.empty())
+    field += " id " + envelope.session_id;
+  if (envelope.recipients.size() == 1 && is_plain_address(envelope.recipients.front()))
+    field += "\r\n\tfor <" + envelope.recipients.front() + ">";
+  field += "; " + mime::format_date(unix_seconds) + "\r\n";
+  return field;
 }
 
 } // namespace router::reception

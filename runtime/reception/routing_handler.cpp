@@ -398,6 +398,7 @@ routing_handler::routing_handler(const config::smtp_reception& settings, std::sh
     routes_.emplace(to_lower(route.address()), route);
 
   const config::smtp_reception filled = config::reception_with_defaults(settings);
+  host_name_ = filled.host_name().empty() ? "localhost" : filled.host_name();
   state_->submit = std::move(submit);
   state_->notify = std::move(notify);
   state_->clock = std::move(clock);
@@ -511,12 +512,16 @@ smtp::reply routing_handler::route_message(const smtp::received_envelope& envelo
     return {554, "5.5.1", "No valid recipients; none of them has a reception route"};
   }
 
+  // Trace information first (RFC 5321 section 4.4); every message built from
+  // this one carries it with the Received: fields it came with.
+  const int64_t accepted = std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
+  message.insert(0, received_field(envelope, host_name_, accepted));
+
   const mime::received_parts parts = mime::split_received_message(message);
   const std::string from = from_address(parts.field("From"));
   const std::string originator = !envelope.mail_from.empty() ? envelope.mail_from : from;
   const std::string subject = readable_subject(parts.field("Subject"));
 
-  const int64_t accepted = std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
   std::vector<messages::spooled_job> jobs;
   for (const auto& group : groups) {
     messages::spooled_job entry;

@@ -107,6 +107,7 @@ class routing_handler final : public smtp::reception_handler {
   std::string next_job_id();
 
   std::map<std::string, config::reception_route> routes_;  // by lower-case address
+  std::string host_name_;  // in the Received: field of each message taken
   std::shared_ptr<stats::registry> stats_;
   clock_function clock_;
   std::shared_ptr<shared_state> state_;  // shared with result callbacks, which may outlive the handler

@@ -2,6 +2,7 @@
 // own SMTP server on 127.0.0.1, the router routes what it accepts to an
 // aiosmtpd relay, and openssl checks what arrives there.
 #include "runtime/api/service.hpp"
+#include "runtime/mime/received_message.hpp"
 #include "runtime/reception/spool.hpp"
 
 #include "tests/common/test_pki.hpp"
@@ -138,6 +139,7 @@ class reception_test : public ::testing::Test {
 scratch_dir* reception_test::pki_ = nullptr;
 
 const std::string plain_message =
+    "Received: from laptop.example.org by mail.example.org; Sat, 05 Dec 2026 01:00:00 +0000\n"
     "From: Sender <sender@example.org>\n"
     "To: forward@mfp.example\n"
     "Subject: Scanned contract\n"
@@ -159,6 +161,17 @@ TEST_F(reception_test, ForwardedMailArrivesEncryptedAndSigned) {
   const std::string wire = read_file(stored[0]);
   EXPECT_EQ(wire.find(body_marker), std::string::npos) << "the forwarded copy must be encrypted";
   EXPECT_NE(read_file(stored[0].string() + ".rcpt").find("alice@example.com"), std::string::npos);
+
+  // Trace: the device's Received: field, then the one the message came with.
+  const auto fields = mime::split_received_message(wire).fields;
+  ASSERT_GE(fields.size(), 3u);
+  EXPECT_EQ(fields[0].name, "Received");
+  // swaks starts TLS here, so ESMTPS (RFC 3848).
+  EXPECT_NE(fields[0].value.find("by mfp.example with ESMTPS id "), std::string::npos) << fields[0].raw;
+  EXPECT_NE(fields[0].value.find("for <forward@mfp.example>; "), std::string::npos) << fields[0].raw;
+  EXPECT_EQ(fields[1].name, "Received");
+  EXPECT_EQ(fields[1].value.rfind("from laptop.example.org by mail.example.org;", 0), 0u) << fields[1].raw;
+  EXPECT_EQ(fields[2].name, "From");
 
   const auto opened = run_command("openssl cms -decrypt -in " + shell_quote(stored[0].string()) + " -inkey " +
                                   shell_quote(pki("alice.key.pem")) + " | openssl cms -verify -CAfile " +

@@ -360,6 +360,23 @@ TEST(mime_pkcs7_entity_test, UnknownSmimeTypeIsRejected) {
   EXPECT_THROW(build_pkcs7_mime_entity(sample_bytes(10, 1), "signed-data\r\nX: y"), router_error);
 }
 
+TEST(mime_message_test, TraceFieldsComeFirst) {
+  auto headers = sample_headers();
+  headers.trace = {"Received: from b.example\r\n\tby c.example; Sat, 05 Dec 2026 01:50:00 +0000\r\n",
+                   "Received: from a.example by b.example; Sat, 05 Dec 2026 01:49:00 +0000\r\n"};
+
+  const std::string message = build_message(headers, "x\r\n");
+
+  EXPECT_EQ(message.rfind(headers.trace[0] + headers.trace[1] + "From: ", 0), 0u) << message;
+}
+
+TEST(mime_message_test, BrokenTraceFieldIsRejected) {
+  auto headers = sample_headers();
+  headers.trace = {"Received: from a.example\r\nX-Injected: yes\r\n"};
+
+  EXPECT_THROW(build_message(headers, "x\r\n"), router_error);
+}
+
 TEST(mime_message_test, EntityLineEndsMustBeCrLf) {
   for (const std::string entity : {"x", "x\r\n", "x\r\ny\r\n", "x\r\ny", "\r\n\r\n"})
     EXPECT_NO_THROW(build_message(sample_headers(), entity)) << ::testing::PrintToString(entity);

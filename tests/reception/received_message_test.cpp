@@ -1,5 +1,6 @@
 // Splitting received messages and taking their content entity byte for byte,
 // and the Subject and From values the reception jobs take from them.
+#include "runtime/mime/mime.hpp"
 #include "runtime/mime/received_message.hpp"
 #include "runtime/reception/message_fields.hpp"
 
@@ -114,6 +115,65 @@ TEST(received_message_test, FromAddressIsExtracted) {
   EXPECT_EQ(reception::from_address("\"Doe, Jane\" <jane@example.org>"), "jane@example.org");
   EXPECT_EQ(reception::from_address("undisclosed"), "");
   EXPECT_EQ(reception::from_address(""), "");
+}
+
+smtp::received_envelope trace_envelope(std::vector<std::string> recipients) {
+  smtp::received_envelope envelope;
+  envelope.session_id = "r-000042";
+  envelope.peer = "192.0.2.7:53412";
+  envelope.helo = "client.example";
+  envelope.recipients = std::move(recipients);
+  return envelope;
+}
+
+// 2026-12-05T01:50:00Z
+constexpr int64_t trace_time = 1796435400;
+
+TEST(received_field_test, SingleRecipientGetsForClause) {
+  const std::string field =
+      reception::received_field(trace_envelope({"alice@device.example.com"}), "device.example.com", trace_time);
+
+  EXPECT_EQ(field,
+            "Received: from client.example ([192.0.2.7])\r\n"
+            "\tby device.example.com with ESMTP id r-000042\r\n"
+            "\tfor <alice@device.example.com>; Sat, 05 Dec 2026 01:50:00 +0000\r\n");
+  EXPECT_TRUE(mime::is_trace_field(field));
+}
+
+TEST(received_field_test, TlsAndIpv6AndSeveralRecipients) {
+  auto envelope = trace_envelope({"a@device.example.com", "b@device.example.com"});
+  envelope.tls = true;
+  envelope.peer = "[2001:db8::7]:53412";
+  envelope.helo = "[IPv6:2001:db8::7]";
+
+  const std::string field = reception::received_field(envelope, "device.example.com", trace_time);
+
+  EXPECT_EQ(field,
+            "Received: from [IPv6:2001:db8::7] ([IPv6:2001:db8::7])\r\n"
+            "\tby device.example.com with ESMTPS id r-000042; Sat, 05 Dec 2026 01:50:00 +0000\r\n");
+  EXPECT_TRUE(mime::is_trace_field(field));
+}
+
+TEST(received_field_test, OddClientValuesAreLeftOut) {
+  auto envelope = trace_envelope({"alice@device.example.com"});
+  envelope.helo = "my laptop (home)";
+  envelope.peer = "not-an-address";
+
+  const std::string field = reception::received_field(envelope, "bad host name", trace_time);
+
+  EXPECT_EQ(field.rfind("Received: from unknown\r\n\tby localhost with ESMTP id r-000042\r\n", 0), 0u) << field;
+  EXPECT_TRUE(mime::is_trace_field(field));
+}
+
+TEST(trace_field_test, WholeFoldedFieldsOnly) {
+  EXPECT_TRUE(mime::is_trace_field("Received: from a\r\n\tby b; date\r\n"));
+  EXPECT_TRUE(mime::is_trace_field("received: from a by b; date\r\n"));
+  EXPECT_FALSE(mime::is_trace_field("Received: from a\r\nFrom: x\r\n")) << "a second field";
+  EXPECT_FALSE(mime::is_trace_field("Received: from a"));
+  EXPECT_FALSE(mime::is_trace_field("Received: from a\n"));
+  EXPECT_FALSE(mime::is_trace_field("Received: from a\rb\r\n"));
+  EXPECT_FALSE(mime::is_trace_field("Subject: from a\r\n"));
+  EXPECT_FALSE(mime::is_trace_field("Received:\r\n"));
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 // The policy plans such jobs exactly as it plans jobs with a built document.
 #include "runtime/compose/compose.hpp"
 #include "runtime/compose/file_build.hpp"
+#include "runtime/mime/mime.hpp"
 #include "runtime/mime/reader.hpp"
 #include "runtime/mime/received_message.hpp"
 #include "runtime/policy/policy.hpp"
@@ -129,14 +130,17 @@ TEST_F(routed_content_test, PlainPlanKeepsOriginalSignature) {
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("Scanned page from alice."), std::string::npos) << check.output;
 
-  // The outer header is the device's own; the content entity follows it unchanged.
+  // The received Received: fields come first, then the device's own header,
+  // then the content entity unchanged.
   const std::string entity = mime::received_content_entity(*received_);
   ASSERT_GE(output.size(), entity.size());
   EXPECT_EQ(output.substr(output.size() - entity.size()), entity);
-  EXPECT_EQ(output.rfind("From: router@device.example.com\r\n", 0), 0u) << output.substr(0, 200);
+  EXPECT_EQ(output.rfind("Received: from client", 0), 0u) << output.substr(0, 200);
+  const auto from = output.find("\r\nFrom: router@device.example.com\r\n");
+  ASSERT_NE(from, std::string::npos) << output.substr(0, 300);
+  EXPECT_TRUE(mime::is_trace_field(output.substr(0, from + 2))) << output.substr(0, from + 2);
   EXPECT_NE(output.find("\r\nTo: dave@example.com\r\n"), std::string::npos);
   EXPECT_NE(output.find("\r\nSubject: Scan\r\n"), std::string::npos);
-  EXPECT_EQ(output.find("Received: from client"), std::string::npos);
   EXPECT_EQ(output.find("alice@example.com>"), std::string::npos) << "the original From is not copied";
 }
 

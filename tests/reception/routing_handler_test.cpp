@@ -6,6 +6,7 @@
 
 #include "runtime/common/error.hpp"
 #include "runtime/log/log.hpp"
+#include "runtime/mime/mime.hpp"
 #include "tests/common/log_capture.hpp"
 #include "tests/common/test_support.hpp"
 
@@ -28,6 +29,17 @@ const std::string plain_message =
     "Content-Type: text/plain\r\n"
     "\r\n"
     "Page one.\r\n";
+
+/// Checks that `stored` is `message` with the router's Received: field on top.
+void expect_traced(const std::string& stored, const std::string& message) {
+  ASSERT_GT(stored.size(), message.size());
+  EXPECT_EQ(stored.substr(stored.size() - message.size()), message);
+  const std::string trace = stored.substr(0, stored.size() - message.size());
+  EXPECT_EQ(trace.rfind("Received: from client.example.org ([127.0.0.1])\r\n\tby localhost with ESMTP id r-000001", 0),
+            0u)
+      << trace;
+  EXPECT_TRUE(mime::is_trace_field(trace)) << trace;
+}
 
 /// A submitted job and the callback that finishes it.
 struct submitted_job {
@@ -259,7 +271,7 @@ TEST_F(routing_handler_test, RecipientsAreGroupedByRoute) {
   for (const auto& entry : submitted) {
     EXPECT_EQ(entry.job.originator(), "sender@example.org");
     EXPECT_EQ(entry.job.subject(), "Scan f\xC3\xBCr you");
-    EXPECT_EQ(entry.job.received_message(), plain_message);
+    expect_traced(entry.job.received_message(), plain_message);
     EXPECT_TRUE(entry.job.body_text().empty());
   }
 }
@@ -323,7 +335,7 @@ TEST_F(routing_handler_test, JobIsSpooledBeforeSubmit) {
 
   ASSERT_EQ(reply.code, 250) << reply.text;
   ASSERT_EQ(found_in_spool.size(), 1u);
-  EXPECT_EQ(found_in_spool[0].received_message(), plain_message);
+  expect_traced(found_in_spool[0].received_message(), plain_message);
   EXPECT_EQ(found_in_spool[0].function(), config::FORWARDING);
   EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "spool" / "tmp"));
 }
@@ -489,7 +501,7 @@ TEST_F(routing_handler_test, DeferredDestinationIsRetriedAlone) {
   EXPECT_EQ(entry.deferrals(), 1u);
   EXPECT_EQ(entry.accepted_unix(), now_unix());
   EXPECT_EQ(entry.next_attempt_unix(), now_unix() + 60);
-  EXPECT_EQ(entry.job().received_message(), plain_message);
+  expect_traced(entry.job().received_message(), plain_message);
   ASSERT_EQ(timers_.size(), 1u);
   EXPECT_EQ(timers_[0].delay, std::chrono::seconds(60));
   EXPECT_EQ(submitted.size(), 1u) << "nothing is resubmitted before the back-off";
