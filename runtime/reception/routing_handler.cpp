@@ -47,6 +47,18 @@ std::string to_lower(std::string text) {
 }
 
 /// Returns "1 destination" or "N destinations".
+/// Received: fields from which a message counts as looping. RFC 5321
+/// section 6.3 asks for a threshold of at least 100.
+constexpr size_t max_received_fields = 100;
+
+size_t count_received_fields(const std::string& message) {
+  size_t count = 0;
+  for (const auto& field : mime::split_received_message(message).fields)
+    if (to_lower(field.name) == "received")
+      ++count;
+  return count;
+}
+
 std::string destination_count(int count) {
   return std::to_string(count) + (count == 1 ? " destination" : " destinations");
 }
@@ -491,6 +503,17 @@ smtp::reply routing_handler::route_message(const smtp::received_envelope& envelo
     logger->warn("session {} from {}: rejected a message with a lone CR or LF at octet {}", envelope.session_id,
                  envelope.peer, lone_break);
     return {554, "5.6.0", "Message contains a lone CR or LF; end every line with CR LF"};
+  }
+
+  // Each hop adds a Received: field, so a message with very many has looped,
+  // for example between two forwarding routes (RFC 5321 section 6.3).
+  const size_t hops = count_received_fields(message);
+  if (hops >= max_received_fields) {
+    stats_->count_failure(stats_name, "MAIL_LOOP");
+    logger->warn("session {} from {}: rejected a message from <{}> with {} Received: fields; it is looping",
+                 envelope.session_id, envelope.peer, smtp::printable(envelope.mail_from), hops);
+    return {554, "5.4.6",
+            "Routing loop: the message has " + std::to_string(hops) + " Received: fields; check the forwarding routes"};
   }
 
   std::vector<route_group> groups;

@@ -238,6 +238,25 @@ TEST_F(routing_handler_test, LoneLineBreakIsRejected) {
   EXPECT_TRUE(spool_files().empty());
 }
 
+TEST_F(routing_handler_test, LoopingMessageIsRejected) {
+  std::vector<submitted_job> submitted;
+  auto handler = make_handler(submitted);
+  std::string trace;
+  for (int hop = 0; hop < 99; ++hop)
+    trace += "Received: from a.example by b.example; Sat, 05 Dec 2026 01:00:00 +0000\r\n";
+
+  const smtp::reply looping =
+      handler->accept_message(envelope({"box@device.example.com"}), trace + "Received: from c\r\n" + plain_message);
+  const smtp::reply allowed = handler->accept_message(envelope({"box@device.example.com"}), trace + plain_message);
+
+  EXPECT_EQ(looping.code, 554);
+  EXPECT_EQ(looping.status, "5.4.6");
+  EXPECT_NE(looping.text.find("100 Received: fields"), std::string::npos) << looping.text;
+  EXPECT_EQ(allowed.code, 250) << allowed.text;
+  EXPECT_EQ(submitted.size(), 1u);
+  EXPECT_EQ(spool_files().size(), 1u);
+}
+
 TEST_F(routing_handler_test, RecipientsAreGroupedByRoute) {
   std::vector<submitted_job> submitted;
   auto handler = make_handler(submitted);
