@@ -7,6 +7,8 @@
 #include "runtime/mime/reader.hpp"
 #include "runtime/smtp/connection.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -152,23 +154,42 @@ std::string from_address(std::string_view value) {
 
 namespace {
 
-/// Returns true for a domain (letters, digits, hyphens and dots) or an address
-/// literal in brackets, the two forms RFC 5321 allows after EHLO.
-bool is_domain_or_literal(std::string_view text) {
+/// Returns true for a domain name: dot-separated labels of letters, digits
+/// and hyphens, none empty and none starting or ending with a hyphen.
+bool is_domain(std::string_view text) {
   if (text.empty() || text.size() > 255)
     return false;
-  std::string_view inside = text;
-  std::string_view extra = "-.";
-  if (text.front() == '[') {
-    if (text.size() < 3 || text.back() != ']')
+  size_t start = 0;
+  while (true) {
+    const size_t dot = text.find('.', start);
+    const std::string_view label = text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
       return false;
-    inside = text.substr(1, text.size() - 2);
-    extra = "-.:";
+    for (const char c : label)
+      if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-')
+        return false;
+    if (dot == std::string_view::npos)
+      return true;
+    start = dot + 1;
   }
-  for (const char c : inside)
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && extra.find(c) == std::string_view::npos)
-      return false;
-  return inside.front() != '.' && inside.front() != '-';
+}
+
+/// Returns true for an IPv4 address literal such as "[192.0.2.7]" or an IPv6
+/// one such as "[IPv6:2001:db8::7]" (RFC 5321 section 4.1.3).
+bool is_address_literal(std::string_view text) {
+  if (text.size() < 3 || text.front() != '[' || text.back() != ']')
+    return false;
+  std::string inside(text.substr(1, text.size() - 2));
+  unsigned char address[16];
+  constexpr std::string_view ipv6_tag = "IPv6:";
+  if (inside.compare(0, ipv6_tag.size(), ipv6_tag) == 0)
+    return ::inet_pton(AF_INET6, inside.c_str() + ipv6_tag.size(), address) == 1;
+  return ::inet_pton(AF_INET, inside.c_str(), address) == 1;
+}
+
+/// Returns true for the two forms RFC 5321 allows after EHLO.
+bool is_domain_or_literal(std::string_view text) {
+  return is_domain(text) || is_address_literal(text);
 }
 
 /// Returns the address literal for a peer such as "192.0.2.7:53412" or
@@ -181,7 +202,7 @@ std::string address_literal(const std::string& peer) {
     return "";
   }
   const std::string literal = host.find(':') != std::string::npos ? "[IPv6:" + host + "]" : "[" + host + "]";
-  return is_domain_or_literal(literal) ? literal : "";
+  return is_address_literal(literal) ? literal : "";
 }
 
 /// Returns true when an address can stand in the for clause as received:
@@ -206,7 +227,9 @@ std::string received_field(const smtp::received_envelope& envelope, std::string_
     field += " (" + literal + ")";
   field += "\r\n\tby ";
   field += is_domain_or_literal(host_name) ? std::string(host_name) : "localhost";
-  field += envelope.tls ? " with ESMTPS" : " with ESMTP";
+  // RFC 5321 section 4.4 and RFC 3848: ESMTPS after STARTTLS, ESMTP after
+  // EHLO, SMTP after HELO.
+  field += envelope.tls ? " with ESMTPS" : (envelope.extended ? " with ESMTP" : " with SMTP");
   if (!envelope.session_id.empty())
     field += " id " + envelope.session_id;
   if (envelope.recipients.size() == 1 && is_plain_address(envelope.recipients.front()))

@@ -26,6 +26,7 @@ struct received_envelope {
   std::string session_id;   // for logs, e.g. "r-000042"
   std::string peer;         // "127.0.0.1:53412"
   std::string helo;         // EHLO or HELO argument
+  bool extended = false;    // the client greeted with EHLO, not HELO
   bool tls = false;         // STARTTLS done
   std::string mail_from;    // reverse path without <>; empty for the null sender
   std::vector<std::string> recipients;

@@ -156,6 +156,7 @@ session_output server_session::timed_out() {
 void server_session::tls_started() {
   greeting_ = greeting_kind::none;
   envelope_.helo.clear();
+  envelope_.extended = false;
   envelope_.tls = true;
   reset_transaction();
 }
@@ -244,6 +245,7 @@ session_output server_session::on_ehlo(const command& parsed, bool extended) {
   reset_transaction();
   greeting_ = extended ? greeting_kind::ehlo : greeting_kind::helo;
   envelope_.helo = parsed.argument;
+  envelope_.extended = extended;
   // RFC 2034: replies to EHLO and HELO carry no enhanced status code.
   session_output output = make_reply(250, "", settings_.host_name);
   if (extended) {

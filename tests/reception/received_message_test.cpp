@@ -122,6 +122,7 @@ smtp::received_envelope trace_envelope(std::vector<std::string> recipients) {
   envelope.session_id = "r-000042";
   envelope.peer = "192.0.2.7:53412";
   envelope.helo = "client.example";
+  envelope.extended = true;
   envelope.recipients = std::move(recipients);
   return envelope;
 }
@@ -163,6 +164,34 @@ TEST(received_field_test, OddClientValuesAreLeftOut) {
 
   EXPECT_EQ(field.rfind("Received: from unknown\r\n\tby localhost with ESMTP id r-000042\r\n", 0), 0u) << field;
   EXPECT_TRUE(mime::is_trace_field(field));
+}
+
+TEST(received_field_test, HeloGivesSmtp) {
+  auto envelope = trace_envelope({"alice@device.example.com"});
+  envelope.extended = false;
+
+  const std::string field = reception::received_field(envelope, "device.example.com", trace_time);
+
+  EXPECT_NE(field.find("\tby device.example.com with SMTP id r-000042\r\n"), std::string::npos) << field;
+}
+
+TEST(received_field_test, InvalidEhloNamesBecomeUnknown) {
+  for (const std::string name : {"[foo]", "a..b", "host-", "-host", ".host", "[IPv6:zz::1]", "[300.1.2.3]", ""}) {
+    auto envelope = trace_envelope({"alice@device.example.com"});
+    envelope.helo = name;
+
+    const std::string field = reception::received_field(envelope, "device.example.com", trace_time);
+
+    EXPECT_EQ(field.rfind("Received: from unknown ([192.0.2.7])\r\n", 0), 0u) << name << ": " << field;
+  }
+  for (const std::string name : {"mail-1.example.org", "[192.0.2.7]", "[IPv6:2001:db8::7]", "localhost"}) {
+    auto envelope = trace_envelope({"alice@device.example.com"});
+    envelope.helo = name;
+
+    const std::string field = reception::received_field(envelope, "device.example.com", trace_time);
+
+    EXPECT_EQ(field.rfind("Received: from " + name + " ([192.0.2.7])\r\n", 0), 0u) << name << ": " << field;
+  }
 }
 
 TEST(trace_field_test, WholeFoldedFieldsOnly) {

@@ -154,6 +154,7 @@ class routing_handler_test : public ::testing::Test {
     result.session_id = "r-000001";
     result.peer = "127.0.0.1:40000";
     result.helo = "client.example.org";
+    result.extended = true;
     result.mail_from = mail_from;
     result.recipients = std::move(recipients);
     return result;

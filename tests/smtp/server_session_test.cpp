@@ -122,6 +122,7 @@ TEST_F(SmtpSession, EhloAdvertisesTheExtensions) {
   EXPECT_EQ(reply.wire(),
             "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
   EXPECT_EQ(session->envelope().helo, "client.test");
+  EXPECT_TRUE(session->envelope().extended);
   EXPECT_THAT(reply.event, HasSubstr("EHLO client.test"));
 }
 
@@ -134,6 +135,7 @@ TEST_F(SmtpSession, EhloOffersStartTlsWhenAvailable) {
 
 TEST_F(SmtpSession, HeloGetsOneLine) {
   EXPECT_EQ(send("HELO client.test").wire(), "250 mx.test\r\n");
+  EXPECT_FALSE(session->envelope().extended);
 }
 
 TEST_F(SmtpSession, ReceivesAMessage) {
@@ -542,6 +544,7 @@ TEST_F(SmtpSession, StartTlsResetsTheSession) {
   session->tls_started();
   EXPECT_TRUE(session->tls_active());
   EXPECT_EQ(session->envelope().helo, "");
+  EXPECT_FALSE(session->envelope().extended);
   expect_reply(send("MAIL FROM:<alice@client.test>"), 503, "5.5.1");  // EHLO forgotten
   send("EHLO client.test");
   expect_reply(send("STARTTLS"), 503, "5.5.1");  // already active
