@@ -4,9 +4,9 @@
 // keys, IVs, MIME boundaries and Message-IDs.
 //
 // AutoSeeded_RNG (HMAC_DRBG over SHA-512) mixes a timestamp into every
-// request and rekeys twice per request; for a signed 4 KiB message that took
+// request and rekeys twice per request. For a signed 4 KiB message that took
 // about 5% of the router's CPU time. Like any Botan RNG object it is not
-// shared between threads: each worker has its own.
+// shared between threads, so each worker has its own.
 #pragma once
 
 #include <botan/chacha_rng.h>

@@ -155,11 +155,8 @@ std::vector<std::string> received_trace(const messages::job_request& job) {
   std::vector<std::string> trace;
   if (job.received_message().empty())
     return trace;
-  for (const auto& field : mime::split_received_message(job.received_message()).fields) {
-    std::string name = field.name;
-    for (auto& c : name)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (name == "received" && mime::is_trace_field(field.raw))
+  for (const auto& field : mime::split_received_message(job.received_message()).fields_named("Received")) {
+    if (mime::is_trace_field(field.raw))
       trace.push_back(field.raw);
   }
   return trace;

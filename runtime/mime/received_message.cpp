@@ -54,6 +54,15 @@ std::string received_parts::field(std::string_view name) const {
   return "";
 }
 
+std::vector<received_field> received_parts::fields_named(std::string_view name) const {
+  std::vector<received_field> found;
+  for (const auto& candidate : fields) {
+    if (equals_ignoring_case(candidate.name, name))
+      found.push_back(candidate);
+  }
+  return found;
+}
+
 received_parts split_received_message(std::string_view message) {
   received_parts parts;
   std::string unfolded;  // value of the field being read, before trimming

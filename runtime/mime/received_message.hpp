@@ -30,6 +30,9 @@ struct received_parts {
 
   /// Returns the unfolded value of the first field with this name (any case), or "".
   std::string field(std::string_view name) const;
+
+  /// Returns every field with this name (any case), in order.
+  std::vector<received_field> fields_named(std::string_view name) const;
 };
 
 /// Splits a received message. Malformed input does not throw.

@@ -23,8 +23,8 @@ std::string readable_subject(std::string_view unfolded);
 std::string from_address(std::string_view value);
 
 /// Returns the Received: field (RFC 5321 section 4.4) for a message taken in
-/// the session of `envelope` by `host_name` at `unix_seconds`, folded, with CR
-/// LF line ends. For example:
+/// the session of `envelope` by `host_name` at `unix_seconds`. The field is
+/// folded and has CR LF line ends, for example:
 ///   Received: from client.example ([192.0.2.7])
 ///           by device.example.com with ESMTPS id r-000042
 ///           for <alice@device.example.com>; Sat, 05 Dec 2026 01:50:00 +0000

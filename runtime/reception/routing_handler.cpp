@@ -46,19 +46,11 @@ std::string to_lower(std::string text) {
   return text;
 }
 
-/// Returns "1 destination" or "N destinations".
 /// Received: fields from which a message counts as looping. RFC 5321
-/// section 6.3 asks for a threshold of at least 100.
+/// section 6.3 recommends a threshold of at least 100.
 constexpr size_t max_received_fields = 100;
 
-size_t count_received_fields(const std::string& message) {
-  size_t count = 0;
-  for (const auto& field : mime::split_received_message(message).fields)
-    if (to_lower(field.name) == "received")
-      ++count;
-  return count;
-}
-
+/// Returns "1 destination" or "N destinations".
 std::string destination_count(int count) {
   return std::to_string(count) + (count == 1 ? " destination" : " destinations");
 }
@@ -410,7 +402,7 @@ routing_handler::routing_handler(const config::smtp_reception& settings, std::sh
     routes_.emplace(to_lower(route.address()), route);
 
   const config::smtp_reception filled = config::reception_with_defaults(settings);
-  host_name_ = filled.host_name().empty() ? "localhost" : filled.host_name();
+  host_name_ = filled.host_name();
   state_->submit = std::move(submit);
   state_->notify = std::move(notify);
   state_->clock = std::move(clock);
@@ -505,9 +497,15 @@ smtp::reply routing_handler::route_message(const smtp::received_envelope& envelo
     return {554, "5.6.0", "Message contains a lone CR or LF; end every line with CR LF"};
   }
 
+  // Trace information first (RFC 5321 section 4.4). Every message built from
+  // this one carries it with the Received: fields it came with.
+  const int64_t accepted = std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
+  message.insert(0, received_field(envelope, host_name_, accepted));
+  const mime::received_parts parts = mime::split_received_message(message);
+
   // Each hop adds a Received: field, so a message with very many has looped,
   // for example between two forwarding routes (RFC 5321 section 6.3).
-  const size_t hops = count_received_fields(message);
+  const size_t hops = parts.fields_named("Received").size() - 1;  // without this router's own
   if (hops >= max_received_fields) {
     stats_->count_failure(stats_name, "MAIL_LOOP");
     logger->warn("session {} from {}: rejected a message from <{}> with {} Received: fields; it is looping",
@@ -535,12 +533,6 @@ smtp::reply routing_handler::route_message(const smtp::received_envelope& envelo
     return {554, "5.5.1", "No valid recipients; none of them has a reception route"};
   }
 
-  // Trace information first (RFC 5321 section 4.4); every message built from
-  // this one carries it with the Received: fields it came with.
-  const int64_t accepted = std::chrono::duration_cast<std::chrono::seconds>(clock_().time_since_epoch()).count();
-  message.insert(0, received_field(envelope, host_name_, accepted));
-
-  const mime::received_parts parts = mime::split_received_message(message);
   const std::string from = from_address(parts.field("From"));
   const std::string originator = !envelope.mail_from.empty() ? envelope.mail_from : from;
   const std::string subject = readable_subject(parts.field("Subject"));
